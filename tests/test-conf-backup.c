@@ -6,7 +6,8 @@
  *    way libvirt's genericxml2xmltest drives them: a fake domain with one
  *    qcow2 file disk /fake/<name>.qcow2 per listed disk plus vdextradisk,
  *    alignment with the suffix "SUFFIX", output compared byte for byte;
- *  - /conf/backup/golden/NAME: our own pairs in tests/confdata/backup/;
+ *  - /conf/backup/golden/NAME: our own pairs, tests/confdata/backup/
+ *    NAME-in.xml -> NAME-out.xml;
  *  - every output above must be a fixed point: parsing it again (with
  *    schema validation unless it is status XML), aligning and formatting
  *    gives the same bytes;
@@ -246,8 +247,8 @@ static void
 test_golden(gconstpointer data)
 {
     const GoldenCase *c = data;
-    g_autofree char *rel_in = g_strdup_printf("confdata/backup/in/%s.xml", c->name);
-    g_autofree char *rel_out = g_strdup_printf("confdata/backup/out/%s.xml", c->name);
+    g_autofree char *rel_in = g_strdup_printf("confdata/backup/%s-in.xml", c->name);
+    g_autofree char *rel_out = g_strdup_printf("confdata/backup/%s-out.xml", c->name);
     g_autofree char *path_in = bp_test_srcpath(rel_in);
     g_autofree char *path_out = bp_test_srcpath(rel_out);
     g_autofree char *input = test_read_file(path_in);
