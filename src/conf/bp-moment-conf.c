@@ -119,7 +119,7 @@ bp_moment_check_cycles(BpMomentKind kind G_GNUC_UNUSED,
                     _("cannot set moment %s as its own parent"), name);
         return FALSE;
     }
-    if (!lookup(parent, &up, opaque)) {
+    if (!lookup || !lookup(parent, &up, opaque)) {
         g_set_error(error, BP_ERROR, BP_ERROR_INVALID_ARGUMENT,
                     _("parent %s for moment %s not found"), parent, name);
         return FALSE;
