@@ -265,12 +265,22 @@ bp_sync_format(xmlNode *node, const BpStorageSource *src, gboolean top)
 static void
 bp_sync_layer(xmlNode *node, const BpStorageSource *src, gboolean top)
 {
-    if (src->type != BP_STORAGE_TYPE_OTHER &&
-        bp_domain_xml_storage_type(node) != src->type)
+    BpStorageType type = bp_domain_xml_storage_type(node);
+    xmlNode *source = bp_domain_xml_child(node, "source");
+    g_autofree char *path = NULL;
+
+    if (source && type != BP_STORAGE_TYPE_OTHER)
+        path = bp_xml_prop(source, type == BP_STORAGE_TYPE_BLOCK ? "dev" : "file");
+
+    if (src->type != BP_STORAGE_TYPE_OTHER && type != src->type)
         xmlSetProp(node, BAD_CAST "type",
                    BAD_CAST bp_storage_type_to_string(src->type));
     bp_sync_format(node, src, top);
     bp_sync_source(node, src, top);
+    /* a layer that now holds another image loses libvirt's index= */
+    if (!top && src->type != BP_STORAGE_TYPE_OTHER &&
+        g_strcmp0(path, src->path) != 0)
+        xmlUnsetProp(node, BAD_CAST "index");
     bp_sync_backing(node, src, top);
 }
 
