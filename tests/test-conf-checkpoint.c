@@ -442,6 +442,8 @@ static const ErrorCase error_cases[] = {
       "<domaincheckpoint><creationTime>1</creationTime></domaincheckpoint>",
       V | R, FAIL_PARSE, BP_ERROR_XML_INVALID,
       { "a redefined checkpoint must have a name", NULL } },
+    /* libvirt reports this one as an internal error; for us it is a
+     * document that lacks a required element */
     { "redefine-no-time", "<domaincheckpoint><name>c5</name></domaincheckpoint>",
       V | R, FAIL_PARSE, BP_ERROR_XML_INVALID,
       { "missing creationTime from existing checkpoint", NULL } },

@@ -54,6 +54,8 @@ static const GoldenCase golden_cases[] = {
     { "runtime-storage", TRUE, FALSE },
     /* cdrom with and without media, floppy, a network disk (kept as is) */
     { "removable", TRUE, FALSE },
+    /* libvirt prints the root's attributes before its xmlns: */
+    { "qemu-namespace", TRUE, FALSE },
     /* a bare upper-case uuid is printed in canonical form */
     { "uuid-bare", FALSE, FALSE },
 };
@@ -602,6 +604,8 @@ static const ErrorCase error_cases[] = {
       { "no <name>", "line 1", NULL } },
     { "name-slash", "<domain>\n  <name>a/b</name>\n</domain>", 0, BP_ERROR_XML_INVALID,
       { "invalid domain name 'a/b'", "line 2", NULL } },
+    /* stricter than libvirt (which only refuses '/'): a leading dot
+     * would make a hidden directory in the catalogue */
     { "name-dot", "<domain><name>.hidden</name></domain>", 0, BP_ERROR_XML_INVALID,
       { "invalid domain name '.hidden'", NULL } },
     { "name-escape", "<domain><name>../escape</name></domain>", 0, BP_ERROR_XML_INVALID,
@@ -617,6 +621,7 @@ static const ErrorCase error_cases[] = {
       "<disk type='file'>\n<source file='/a.qcow2'/>\n</disk></devices></domain>",
       /* libxml2 reports the failed interleave on <domain> */
       V, BP_ERROR_XML_INVALID, { "domain.rng", "line 1", NULL } },
+    /* libvirt words it "target 'vda' duplicated for disk sources ..." */
     { "duplicate-target",
       "<domain><name>vm1</name><devices>\n" DISK("vda", "/a.qcow2") "\n"
       DISK("vda", "/b.qcow2") "\n</devices></domain>",

@@ -340,7 +340,9 @@ static const ErrorCase error_cases[] = {
       V, FAIL_PARSE, BP_ERROR_XML_SYNTAX, { "line 4", NULL } },
     { "wrong-root", "<domaincheckpoint/>", V, FAIL_PARSE, BP_ERROR_XML_INVALID,
       { "<domainsnapshot>", NULL } },
-    /* memory state: refused with a clear message, before the schema */
+    /* Not libvirt's behaviour but blkpoint's scope: memory state and
+     * internal snapshots are refused with a clear message, before the
+     * schema (which refuses them too, less clearly) */
     { "memory-internal",
       "<domainsnapshot>\n  <memory snapshot='internal'/>\n</domainsnapshot>",
       V, FAIL_PARSE, BP_ERROR_CONFIG_UNSUPPORTED,
@@ -396,6 +398,7 @@ static const ErrorCase error_cases[] = {
     { "network-overlay",
       "<domainsnapshot><disks><disk name='vda' type='network'/></disks></domainsnapshot>",
       0, FAIL_PARSE, BP_ERROR_CONFIG_UNSUPPORTED, { "unsupported disk snapshot type 'network'", NULL } },
+    /* libvirt: an internal error; for us an invalid document */
     { "disk-no-name",
       "<domainsnapshot><disks>\n<disk snapshot='no'/></disks></domainsnapshot>",
       0, FAIL_PARSE, BP_ERROR_XML_INVALID, { "missing name from disk snapshot element", "line 2", NULL } },
@@ -417,6 +420,7 @@ static const ErrorCase error_cases[] = {
       "<source file='/o/vdb.qcow2'/></disk></disks></domainsnapshot>",
       0, FAIL_ALIGN, BP_ERROR_CONFIG_UNSUPPORTED,
       { "file '/o/vdb.qcow2' for disk 'vdb' requires use of external snapshot mode", NULL } },
+    /* libvirt also accepts qed overlays; blkpoint only qcow2 (bitmaps) */
     { "raw-overlay",
       "<domainsnapshot><disks><disk name='vda'><driver type='raw'/></disk></disks>"
       "</domainsnapshot>",
