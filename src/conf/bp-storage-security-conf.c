@@ -9,6 +9,7 @@
 #include "util/bp-error.h"
 #include "util/bp-i18n.h"
 #include "util/bp-xml.h"
+#include "bp-domain-conf.h"
 #include "bp-storage-security-conf.h"
 
 /* Longest security label accepted (libvirt's buffer size less the NUL). */
@@ -151,42 +152,6 @@ bp_seclabels_format(BpBuf *buf, BpSeclabel *const *list, size_t nlist)
         bp_buf_escape(&child, "<label>%s</label>\n", seclabel->label);
         bp_xml_format_element(buf, "seclabel", &attr, &child);
     }
-}
-
-
-char *
-bp_uuid_canonicalize(const char *str)
-{
-    guint8 bytes[16];
-    const char *p = str;
-    size_t i = 0;
-
-    if (!str)
-        return NULL;
-    while (g_ascii_isspace(*p))
-        p++;
-    while (i < G_N_ELEMENTS(bytes)) {
-        if (*p == '-' || *p == ' ') {
-            p++;
-            continue;
-        }
-        if (!g_ascii_isxdigit(p[0]) || !g_ascii_isxdigit(p[1]))
-            return NULL;
-        bytes[i++] = (guint8) (g_ascii_xdigit_value(p[0]) * 16 +
-                               g_ascii_xdigit_value(p[1]));
-        p += 2;
-    }
-    while (*p) {
-        if (!g_ascii_isspace(*p))
-            return NULL;
-        p++;
-    }
-    return g_strdup_printf("%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
-                           "%02x%02x%02x%02x%02x%02x",
-                           bytes[0], bytes[1], bytes[2], bytes[3],
-                           bytes[4], bytes[5], bytes[6], bytes[7],
-                           bytes[8], bytes[9], bytes[10], bytes[11],
-                           bytes[12], bytes[13], bytes[14], bytes[15]);
 }
 
 

@@ -97,9 +97,5 @@ void bp_encryption_format(BpBuf *buf, const BpEncryption *enc);
 void bp_encryption_free(BpEncryption *enc);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(BpEncryption, bp_encryption_free)
 
-/* Parses a UUID the way libvirt does (32 hex digits, optionally split by
- * '-' or ' ' between byte pairs, surrounding blanks allowed) and returns
- * it in canonical lower-case 8-4-4-4-12 form, or NULL when malformed. */
-char *bp_uuid_canonicalize(const char *str);
 
 G_END_DECLS
