@@ -286,8 +286,9 @@ static const ErrorCase error_cases[] = {
     { "empty-string", "", V, NULL, BP_ERROR_XML_SYNTAX, "empty" },
     { "wrong-root", "<domaincheckpoint/>", 0, NULL,
       BP_ERROR_XML_INVALID, "<domaincheckpoint>" },
+    /* the semantic checks run before the schema, so the value is named */
     { "schema-mode", "<domainbackup\n mode='bogus'/>", V, NULL,
-      BP_ERROR_XML_INVALID, "line 2" },
+      BP_ERROR_CONFIG_UNSUPPORTED, "unknown backup mode 'bogus' (line 2)" },
     /* inside <interleave> libxml2 names only some line of the document */
     { "schema-disk-attr",
       "<domainbackup>\n  <disks>\n    <disk name='vda' backup='maybe'/>\n"
@@ -384,7 +385,8 @@ static const ErrorCase error_cases[] = {
       "pull mode backup for disk 'vda' requires qcow2 driver" },
     { "pull-raw-scratch-validated",
       PULL_HEAD "  <disks><disk name='vda'><driver type='raw'/></disk></disks>\n</domainbackup>",
-      V, NULL, BP_ERROR_XML_INVALID, "line " },
+      V, NULL, BP_ERROR_CONFIG_UNSUPPORTED,
+      "pull mode backup for disk 'vda' requires qcow2 driver (line 3)" },
     /* differs: only the schema checks this in libvirt */
     { "target-relative",
       "<domainbackup><disks><disk name='vda'><target file='vda.qcow2'/></disk></disks></domainbackup>",

@@ -579,11 +579,20 @@ bp_backup_def_parse_string(const char *xml,
     g_autoptr(xmlDoc) doc = NULL;
     g_autoptr(xmlXPathContext) ctxt = NULL;
 
-    if (!(doc = bp_xml_parse(xml, "domainbackup", "domainbackup",
-                             validate ? "domainbackup.rng" : NULL,
+    g_autoptr(BpBackupDef) def = NULL;
+
+    /* The semantic checks run before the schema: their messages name the
+     * offending value, where libxml2's RelaxNG errors often only say
+     * "Extra element in interleave".  The schema then catches the rest. */
+    if (!(doc = bp_xml_parse(xml, "domainbackup", "domainbackup", NULL,
                              &ctxt, error)))
         return NULL;
-    return bp_backup_def_parse(ctxt, internal, error);
+    if (!(def = bp_backup_def_parse(ctxt, internal, error)))
+        return NULL;
+    if (validate &&
+        !bp_xml_validate(doc, "domainbackup", "domainbackup.rng", error))
+        return NULL;
+    return g_steal_pointer(&def);
 }
 
 

@@ -204,9 +204,9 @@ bp_checkpoint_def_parse_string(const char *xml,
     gboolean ok;
     int n;
 
-    doc = bp_xml_parse(xml, "domaincheckpoint", "domaincheckpoint",
-                       (flags & BP_CHECKPOINT_PARSE_VALIDATE)
-                       ? "domaincheckpoint.rng" : NULL,
+    /* The semantic checks run first and the schema last (see
+     * bp_backup_def_parse_string): their messages name the value. */
+    doc = bp_xml_parse(xml, "domaincheckpoint", "domaincheckpoint", NULL,
                        &ctxt, error);
     if (!doc)
         return NULL;
@@ -247,6 +247,9 @@ bp_checkpoint_def_parse_string(const char *xml,
         bp_checkpoint_def_add_disk(def, disk);
     }
 
+    if ((flags & BP_CHECKPOINT_PARSE_VALIDATE) &&
+        !bp_xml_validate(doc, "domaincheckpoint", "domaincheckpoint.rng", error))
+        return NULL;
     return g_steal_pointer(&def);
 }
 
