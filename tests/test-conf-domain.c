@@ -600,6 +600,13 @@ static const ErrorCase error_cases[] = {
       { "<domain>", "<domaincheckpoint>", NULL } },
     { "schema", "<domain>\n  <name>vm1</name>\n  <uuid>zz</uuid>\n</domain>\n",
       V, BP_ERROR_XML_INVALID, { "domain.rng", "line 3", NULL } },
+    /* found by fuzzing: read one way, written back another */
+    { "two-devices",
+      "<domain>\n  <name>d</name>\n  <devices/>\n  <devices/>\n</domain>", 0,
+      BP_ERROR_XML_INVALID, { "more than one <devices> element", "line 4", NULL } },
+    { "two-names",
+      "<domain>\n  <name>d</name>\n  <name>e</name>\n</domain>", 0,
+      BP_ERROR_XML_INVALID, { "more than one <name> element", "line 3", NULL } },
     { "no-name", "<domain>\n  <devices/>\n</domain>", 0, BP_ERROR_XML_INVALID,
       { "no <name>", "line 1", NULL } },
     { "name-slash", "<domain>\n  <name>a/b</name>\n</domain>", 0, BP_ERROR_XML_INVALID,

@@ -642,6 +642,36 @@ bp_domain_def_parse_runtime(BpDomainDef *def,
 }
 
 
+/* Refuses a second <name>, <uuid>, <description>, <devices> or <runtime>
+ * directly under <domain> (the schema does too, but documents parsed
+ * without it must not be read one way and written back another: a second
+ * <devices> would have its disks printed twice).  Found by fuzzing. */
+static gboolean
+bp_domain_check_singletons(xmlNode *root, GError **error)
+{
+    static const char *const singletons[] = {
+        "name", "uuid", "description", "devices", "runtime", NULL
+    };
+
+    for (size_t i = 0; singletons[i]; i++) {
+        xmlNode *first = NULL;
+
+        for (xmlNode *c = xmlFirstElementChild(root); c; c = xmlNextElementSibling(c)) {
+            if (c->ns || !xmlStrEqual(c->name, BAD_CAST singletons[i]))
+                continue;
+            if (first) {
+                bp_xml_set_error(error, BP_ERROR_XML_INVALID, c,
+                                 _("domain definition has more than one <%s> element"),
+                                 singletons[i]);
+                return FALSE;
+            }
+            first = c;
+        }
+    }
+    return TRUE;
+}
+
+
 /* Parses the root element of @doc, which the result takes over. */
 static BpDomainDef *
 bp_domain_def_parse_doc(xmlDoc *doc, GError **error)
@@ -658,6 +688,9 @@ bp_domain_def_parse_doc(xmlDoc *doc, GError **error)
     if (!(ctxt = xmlXPathNewContext(doc)))
         g_error("out of memory");
     ctxt->node = root;
+
+    if (!bp_domain_check_singletons(root, error))
+        return NULL;
 
     node = bp_domain_xml_child(root, "name");
     if (!(def->name = bp_xpath_string("./name", ctxt))) {
