@@ -119,9 +119,8 @@ static const GoldenCase golden_cases[] = {
     { "explicit", STEP_CREATE, TRUE },
     /* a disk named by its path; a <source> alone means external */
     { "by-path", STEP_CREATE, TRUE },
-    /* an overlay on a block device (domainsnapshot.rng only has file
-     * overlays, so this one is parsed without the schema) */
-    { "block-overlay", STEP_CREATE, FALSE },
+    /* a qcow2 overlay on a block device */
+    { "block-overlay", STEP_CREATE, TRUE },
     /* a libvirt dump: state, parent, domain, inactiveDomain and cookie
      * come back */
     { "redefine", STEP_REDEFINE, TRUE },
