@@ -66,7 +66,7 @@ journal_read(const char *path, guint64 first, Journal *j)
 
     j->last_ended = -1;
     j->in_flight = -1;
-    j->done = g_hash_table_new(g_int64_hash, g_int64_equal);
+    j->done = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
     if (!g_file_get_contents(path, &text, NULL, &error)) {
         g_assert_error(error, G_FILE_ERROR, G_FILE_ERROR_NOENT);
         return;
