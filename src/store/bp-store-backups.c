@@ -118,7 +118,8 @@ bp_store_backup_load_disks(BpStore *store, GPtrArray *list, GError **error)
         sqlite3_reset(stmt);
         sqlite3_bind_int64(stmt, 1, backup->id);
         if (!backup->disks)
-            backup->disks = g_ptr_array_new_with_free_func((GDestroyNotify) bp_store_backup_disk_free);
+            backup->disks =
+                g_ptr_array_new_with_free_func((GDestroyNotify) bp_store_backup_disk_free);
         while ((rc = bp_store_step(store, stmt, _("cannot read backup disks"),
                                    error)) == SQLITE_ROW) {
             BpStoreBackupDisk *disk = g_new0(BpStoreBackupDisk, 1);

@@ -93,9 +93,12 @@ bp_store_checkpoint_list_check(BpStoreCheckpointScope scope, const char *of,
         return FALSE;
     }
     if (needs_of != (of != NULL)) {
-        g_set_error_literal(error, BP_ERROR, BP_ERROR_INVALID_ARGUMENT,
-                            needs_of ? _("listing children, descendants or ancestors needs a checkpoint name") :
-                            _("a checkpoint name only goes with children, descendants or ancestors"));
+        if (needs_of)
+            g_set_error_literal(error, BP_ERROR, BP_ERROR_INVALID_ARGUMENT,
+                                _("listing children, descendants or ancestors needs a checkpoint name"));
+        else
+            g_set_error(error, BP_ERROR, BP_ERROR_INVALID_ARGUMENT,
+                        _("checkpoint '%s' given for a list of all, or of the roots"), of);
         return FALSE;
     }
     if ((flags & BP_STORE_LIST_LEAVES) && (flags & BP_STORE_LIST_NO_LEAVES)) {

@@ -154,7 +154,8 @@ bp_store_checkpoint_load_disks(BpStore *store, BpStoreCheckpoint **chks, guint n
         if (chk->disks)
             g_ptr_array_set_size(chk->disks, 0);
         else
-            chk->disks = g_ptr_array_new_with_free_func((GDestroyNotify) bp_store_checkpoint_disk_free);
+            chk->disks =
+                g_ptr_array_new_with_free_func((GDestroyNotify) bp_store_checkpoint_disk_free);
         while ((rc = bp_store_step(store, stmt, _("cannot read checkpoint disks"),
                                    error)) == SQLITE_ROW) {
             BpStoreCheckpointDisk *disk = g_new0(BpStoreCheckpointDisk, 1);

@@ -248,7 +248,8 @@ GPtrArray *
 bp_store_domain_list(BpStore *store, GError **error)
 {
     g_autoptr(sqlite3_stmt) stmt = NULL;
-    g_autoptr(GPtrArray) list = g_ptr_array_new_with_free_func((GDestroyNotify) bp_store_domain_free);
+    g_autoptr(GPtrArray) list =
+        g_ptr_array_new_with_free_func((GDestroyNotify) bp_store_domain_free);
     int rc;
 
     stmt = bp_store_prepare(store, "SELECT " DOMAIN_COLUMNS " FROM domains ORDER BY name",

@@ -350,9 +350,12 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(BpStoreBackup, bp_store_backup_free)
 gboolean bp_store_backup_add(BpStore *store, BpStoreBackup *backup,
                              GError **error);
 /* Writes status, error, bytes, bytes_total and end_time of backup->id and
- * bytes/bytes_total of each disk listed (matched by target). */
+ * bytes/bytes_total of each disk listed (matched by target; the other
+ * fields are fixed when the backup is added).  BP_ERROR_NO_BACKUP;
+ * BP_ERROR_INVALID_ARGUMENT for a disk the backup does not have. */
 gboolean bp_store_backup_update(BpStore *store, const BpStoreBackup *backup,
                                 GError **error);
+/* One backup with its disks; BP_ERROR_NO_BACKUP when absent. */
 BpStoreBackup *bp_store_backup_get(BpStore *store, gint64 id, GError **error);
 /* The domain's backups, oldest first, with their disks. */
 GPtrArray *bp_store_backup_list(BpStore *store, gint64 domain_id,
@@ -395,11 +398,15 @@ BpStoreJob *bp_store_job_new(gint64 domain_id, const char *kind);
 void bp_store_job_free(BpStoreJob *job);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(BpStoreJob, bp_store_job_free)
 
-/* Inserts the job and stores the new id in job->id. */
+/* Inserts the job and stores the new id in job->id.  BP_ERROR_NO_DOMAIN;
+ * BP_ERROR_INVALID_ARGUMENT when backup_id is not a backup of the domain. */
 gboolean bp_store_job_add(BpStore *store, BpStoreJob *job, GError **error);
-/* Writes status, phase, backup_id, checkpoint, data and update_time. */
+/* Writes status, phase, backup_id, checkpoint, data and update_time of
+ * job->id, which must be a job of job->domain_id (BP_ERROR_NO_BACKUP,
+ * the code for an unknown job). */
 gboolean bp_store_job_update(BpStore *store, const BpStoreJob *job,
                              GError **error);
+/* BP_ERROR_NO_BACKUP when there is no job @id. */
 BpStoreJob *bp_store_job_get(BpStore *store, gint64 id, GError **error);
 gboolean bp_store_job_remove(BpStore *store, gint64 id, GError **error);
 /* Jobs still running or cancelling, of every domain, oldest first: what a
