@@ -144,7 +144,9 @@ bp_qemu_storage_exited(BpQemuStorage *st, int status, int signum)
     info->killed = st->killed;
     info->exit_status = status;
     info->term_signal = signum;
-    if (st->is_child)
+    if (st->flags & BP_QEMU_STORAGE_START_READ_ONLY)
+        info->clean = TRUE;     /* nothing was open for writing */
+    else if (st->is_child)
         info->clean = status == 0 && !st->killed;
     else
         info->clean = st->stop_requested && (st->quit_acked || st->term_sent) && !st->killed;
@@ -156,8 +158,8 @@ bp_qemu_storage_exited(BpQemuStorage *st, int status, int signum)
     else
         how = g_strdup(_("exited (status unknown: not started by this daemon)"));
     if (info->clean) {
-        info->message = g_strdup_printf(_("qemu-storage-daemon of domain %s (pid %d) %s "
-                                          "after a clean shutdown"),
+        info->message = g_strdup_printf(_("qemu-storage-daemon of domain %s (pid %d) %s; "
+                                          "its bitmaps are consistent"),
                                         st->config->domain, st->pid, how);
     } else {
         g_autofree char *tail = bp_qemu_storage_log_tail(st);

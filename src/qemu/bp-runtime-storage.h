@@ -46,7 +46,8 @@ typedef enum {
 
 typedef struct {
     gboolean clean;             /* images were closed properly, so persistent
-                                 * bitmaps were written */
+                                 * bitmaps were written (always TRUE for a
+                                 * read-only daemon: nothing was open rw) */
     gboolean requested;         /* blkpoint asked it to stop */
     gboolean killed;            /* blkpoint had to SIGKILL it */
     int exit_status;            /* -1 when unknown (not our child) */
