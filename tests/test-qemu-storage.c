@@ -468,6 +468,210 @@ test_start_errors(void)
 }
 
 
+/* ---- the typed wrappers against QEMU ----------------------------------------- */
+
+#define RUN(mon, call_expr) G_STMT_START { \
+    BpSyncCall _c; \
+    g_autoptr(GError) _e = NULL; \
+    bp_sync_call_begin(&_c); \
+    call_expr; \
+    if (!bp_qmp_command_finish((mon), bp_sync_call_wait(&_c), &_e)) \
+        g_error("%s: %s", #call_expr, _e->message); \
+    bp_sync_call_end(&_c); \
+} G_STMT_END
+#define CB bp_sync_call_ready, &_c
+
+
+static BpQmpJobInfo *
+wait_job(BpQmpMonitor *mon, const char *id, const char *status)
+{
+    g_autoptr(GError) err = NULL;
+    BpQmpJobInfo *info;
+    BpSyncCall call;
+
+    bp_sync_call_begin(&call);
+    bp_qmp_job_wait_async(mon, id, status, 30000, NULL, bp_sync_call_ready, &call);
+    info = bp_qmp_job_wait_finish(mon, bp_sync_call_wait(&call), &err);
+    bp_sync_call_end(&call);
+    g_assert_no_error(err);
+    return info;
+}
+
+
+static JsonObject *
+qcow2_options(const char *node, const char *file_node, const char *path)
+{
+    JsonObject *opts = json_object_new();
+    JsonObject *file = json_object_new();
+
+    json_object_set_string_member(file, "driver", "file");
+    json_object_set_string_member(file, "node-name", file_node);
+    json_object_set_string_member(file, "filename", path);
+    json_object_set_string_member(opts, "driver", "qcow2");
+    json_object_set_string_member(opts, "node-name", node);
+    json_object_set_object_member(opts, "file", file);
+    json_object_set_null_member(opts, "backing");
+    return opts;
+}
+
+
+static void
+test_wrappers(void)
+{
+    g_autoptr(GError) err = NULL;
+    g_autoptr(BpQemuStorage) st = NULL;
+    g_autoptr(BpBlockGraph) graph = NULL;
+    g_autoptr(JsonObject) tgt = NULL;
+    g_autoptr(JsonObject) ovl = NULL;
+    g_autoptr(JsonObject) create = json_object_new();
+    g_autoptr(JsonArray) actions = json_array_new();
+    g_autoptr(JsonArray) reopen = json_array_new();
+    g_autoptr(JsonObject) exp = NULL;
+    g_autoptr(GPtrArray) blocks = NULL;
+    g_autofree char *created = NULL;
+    g_autofree char *target = NULL;
+    g_autofree char *overlay = NULL;
+    g_autofree char *ov_fmt = NULL;
+    g_autofree char *ov_file = NULL;
+    g_autofree char *nbd2 = NULL;
+    BpQmpBackupArgs slow = { .job_id = "bk-slow", .target = "bk-tgt", .sync = "full",
+                             .speed = 1 };
+    BpQmpCommitArgs commit = { .job_id = "commit1" };
+    BpQmpJobInfo *info;
+    BpQmpMonitor *mon;
+    BpBlockDisk *disk;
+    BpSyncCall call;
+    GStatBuf sb;
+    Domain d = { 0 };
+
+    domain_init(&d);
+    st = qt_start(d.config, d.disks, 1, BP_QEMU_STORAGE_START_DEFAULT, &err);
+    g_assert_no_error(err);
+    mon = bp_qemu_storage_get_monitor(st);
+
+    /* blockdev-create: a job that makes a 1 MiB file. */
+    created = g_build_filename(d.dir, "created.img", NULL);
+    json_object_set_string_member(create, "driver", "file");
+    json_object_set_string_member(create, "filename", created);
+    json_object_set_int_member(create, "size", MiB);
+    RUN(mon, bp_qmp_blockdev_create_async(mon, "create1", create, NULL, CB));
+    info = wait_job(mon, "create1", "concluded");
+    g_assert_null(info->error);
+    g_assert_cmpstr(info->type, ==, "create");
+    bp_qmp_job_info_free(info);
+    RUN(mon, bp_qmp_job_dismiss_async(mon, "create1", NULL, CB));
+    g_assert_cmpint(g_stat(created, &sb), ==, 0);
+    g_assert_cmpint(sb.st_size, ==, MiB);
+
+    /* A backup held back by its speed limit, cancelled two ways. */
+    target = qt_image(d.dir, "target.qcow2", "64M", NULL);
+    tgt = qcow2_options("bk-tgt", "bk-tgt-file", target);
+    RUN(mon, bp_qmp_blockdev_add_async(mon, tgt, NULL, CB));
+    slow.device = "bp-vda-2-fmt";
+    RUN(mon, bp_qmp_blockdev_backup_async(mon, &slow, NULL, CB));
+    RUN(mon, bp_qmp_job_cancel_async(mon, "bk-slow", NULL, CB));
+    info = wait_job(mon, "bk-slow", "concluded");
+    g_assert_nonnull(info->error);
+    bp_qmp_job_info_free(info);
+    RUN(mon, bp_qmp_job_dismiss_async(mon, "bk-slow", NULL, CB));
+    RUN(mon, bp_qmp_blockdev_backup_async(mon, &slow, NULL, CB));
+    RUN(mon, bp_qmp_block_job_cancel_async(mon, "bk-slow", TRUE, NULL, CB));
+    info = wait_job(mon, "bk-slow", "concluded");
+    g_assert_cmpstr(info->status, ==, "concluded");
+    bp_qmp_job_info_free(info);
+    RUN(mon, bp_qmp_job_dismiss_async(mon, "bk-slow", NULL, CB));
+    RUN(mon, bp_qmp_blockdev_del_async(mon, "bk-tgt", NULL, CB));
+
+    /* External snapshot: the overlay gets its bitmap in the same
+     * transaction, and is named as the next layer. */
+    overlay = g_build_filename(d.dir, "overlay.qcow2", NULL);
+    g_free(qt_qemu_img("create", "-q", "-f", "qcow2", "-u", "-b", d.top, "-F", "qcow2",
+                       overlay, "64M", NULL));
+    ov_fmt = bp_qemu_node_name("vda", 3, FALSE, &err);
+    ov_file = bp_qemu_node_name("vda", 3, TRUE, &err);
+    g_assert_cmpstr(ov_fmt, ==, "bp-vda-3-fmt");
+    ovl = qcow2_options(ov_fmt, ov_file, overlay);
+    RUN(mon, bp_qmp_blockdev_add_async(mon, ovl, NULL, CB));
+    json_array_add_object_element(actions,
+        bp_qmp_action_new("block-dirty-bitmap-add",
+                          bp_qmp_args_bitmap_add(ov_fmt, "cp1", 0, TRUE, FALSE)));
+    json_array_add_object_element(actions,
+        bp_qmp_action_new("blockdev-snapshot",
+                          bp_qmp_args_blockdev_snapshot("bp-vda-2-fmt", ov_fmt)));
+    RUN(mon, bp_qmp_transaction_async(mon, actions, FALSE, NULL, CB));
+    bp_qemu_storage_set_top_node(st, "vda", ov_fmt);
+    qt_nbd_write(bp_qemu_storage_get_nbd_socket(st), "vda", 2 * MiB, 64 * KiB, 0x77);
+    graph = qt_graph(st);
+    disk = bp_block_graph_get_disk(graph, "vda");
+    g_assert_cmpuint(disk->chain->len, ==, 4);
+    g_assert_true(((BpBlockNode *) g_ptr_array_index(disk->chain, 1))->read_only);
+    g_assert_cmpuint(qt_bitmap(graph, "vda", 0, "cp1")->count, ==, 64 * KiB);
+    g_clear_pointer(&graph, bp_block_graph_free);
+
+    /* blockdev-reopen the old top read-write and back. */
+    {
+        g_autoptr(JsonObject) rw = qcow2_options("bp-vda-2-fmt", "bp-vda-2-file", d.top);
+
+        json_object_set_string_member(rw, "file", "bp-vda-2-file");
+        json_object_set_string_member(rw, "backing", "bp-vda-1-fmt");
+        json_object_set_boolean_member(rw, "read-only", FALSE);
+        json_array_add_object_element(reopen, json_object_ref(rw));
+        RUN(mon, bp_qmp_blockdev_reopen_async(mon, reopen, NULL, CB));
+        graph = qt_graph(st);
+        g_assert_false(((BpBlockNode *) g_ptr_array_index(
+                            bp_block_graph_get_disk(graph, "vda")->chain, 1))->read_only);
+        g_clear_pointer(&graph, bp_block_graph_free);
+        json_object_set_boolean_member(rw, "read-only", TRUE);
+        RUN(mon, bp_qmp_blockdev_reopen_async(mon, reopen, NULL, CB));
+    }
+
+    /* Active commit back into the old top: READY, then complete. */
+    commit.device = ov_fmt;
+    commit.base_node = "bp-vda-2-fmt";
+    RUN(mon, bp_qmp_block_commit_async(mon, &commit, NULL, CB));
+    info = wait_job(mon, "commit1", "ready");
+    g_assert_cmpstr(info->status, ==, "ready");
+    bp_qmp_job_info_free(info);
+    RUN(mon, bp_qmp_job_complete_async(mon, "commit1", NULL, CB));
+    info = wait_job(mon, "commit1", "concluded");
+    g_assert_null(info->error);
+    bp_qmp_job_info_free(info);
+    RUN(mon, bp_qmp_job_dismiss_async(mon, "commit1", NULL, CB));
+    RUN(mon, bp_qmp_blockdev_del_async(mon, ov_fmt, NULL, CB));
+    bp_qemu_storage_set_top_node(st, "vda", "bp-vda-2-fmt");
+    graph = qt_graph(st);
+    g_assert_cmpuint(bp_block_graph_get_disk(graph, "vda")->chain->len, ==, 3);
+    g_assert_null(bp_block_graph_lookup(graph, ov_fmt));
+    g_clear_pointer(&graph, bp_block_graph_free);
+    qt_nbd_check(bp_qemu_storage_get_nbd_socket(st), "vda", 2 * MiB, 64 * KiB, 0x77);
+
+    /* Exports: a read-only one of the base, then a new NBD server. */
+    exp = bp_qmp_args_export_nbd("exp-base", "bp-vda-0-fmt", "base", FALSE, NULL);
+    RUN(mon, bp_qmp_block_export_add_async(mon, exp, NULL, CB));
+    qt_nbd_check(bp_qemu_storage_get_nbd_socket(st), "base", 40 * MiB, 64 * KiB, 0x5a);
+    RUN(mon, bp_qmp_block_export_del_async(mon, "exp-base", FALSE, NULL, CB));
+    RUN(mon, bp_qmp_block_export_del_async(mon, "bp-exp-vda", TRUE, NULL, CB));
+    RUN(mon, bp_qmp_nbd_server_stop_async(mon, NULL, CB));
+    nbd2 = g_build_filename(d.config->runtime_dir, "nbd2.sock", NULL);
+    RUN(mon, bp_qmp_nbd_server_start_unix_async(mon, nbd2, NULL, CB));
+    g_clear_pointer(&exp, json_object_unref);
+    exp = bp_qmp_args_export_nbd("again", "bp-vda-2-fmt", "vda", TRUE, NULL);
+    RUN(mon, bp_qmp_block_export_add_async(mon, exp, NULL, CB));
+    qt_nbd_check(nbd2, "vda", 0, 4 * KiB, 0x00);
+
+    bp_sync_call_begin(&call);
+    bp_qmp_query_block_async(mon, NULL, bp_sync_call_ready, &call);
+    blocks = bp_qmp_query_block_finish(mon, bp_sync_call_wait(&call), &err);
+    bp_sync_call_end(&call);
+    g_assert_no_error(err);
+    g_assert_nonnull(blocks);
+
+    qt_stop(st);
+    g_assert_true(bp_qemu_storage_get_exit_info(st)->clean);
+    domain_clear(&d);
+}
+
+
 /* ---- attach ---------------------------------------------------------------- */
 
 static void
@@ -597,6 +801,7 @@ main(int argc, char **argv)
     g_test_add_func("/storage/sigkill", test_sigkill);
     g_test_add_func("/storage/reconnect", test_reconnect);
     g_test_add_func("/storage/start-errors", test_start_errors);
+    g_test_add_func("/storage/wrappers", test_wrappers);
     g_test_add_func("/storage/attach", test_attach);
     return g_test_run();
 }
