@@ -6,6 +6,9 @@
 #include <config.h>
 
 #include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/wait.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -175,6 +178,19 @@ test_lifecycle(void)
     g_assert_cmpstr(((BpBlockNode *) g_ptr_array_index(
                         bp_block_graph_get_disk(graph, "vda")->chain, 0))->file_node,
                     ==, "bp-vda-2-file");
+    /* QEMU would accept a persistent bitmap on the read-only base and
+     * drop it at close: the guard says no, the active layer is fine. */
+    g_assert_false(bp_block_node_check_persistent_bitmap(
+                       bp_block_graph_lookup(graph, "bp-vda-0-fmt"), &err));
+    g_assert_error(err, BP_ERROR, BP_ERROR_OPERATION_INVALID);
+    g_assert_nonnull(strstr(err->message, "bp-vda-0-fmt"));
+    g_clear_error(&err);
+    g_assert_true(bp_block_node_check_persistent_bitmap(
+                      bp_block_graph_lookup(graph, "bp-vda-2-fmt"), &err));
+    g_assert_false(bp_block_node_check_persistent_bitmap(
+                       bp_block_graph_lookup(graph, "bp-vda-2-file"), &err));
+    g_assert_error(err, BP_ERROR, BP_ERROR_OPERATION_INVALID);
+    g_clear_error(&err);
     g_clear_pointer(&graph, bp_block_graph_free);
 
     mon = bp_qemu_storage_get_monitor(st);
@@ -465,6 +481,115 @@ test_start_errors(void)
 
     qt_stop(st);
     domain_clear(&d);
+}
+
+
+/* A QSD that does not react to quit (stopped with SIGSTOP) is killed
+ * after the stop timeout, and the exit is recorded as unclean. */
+static void
+test_stop_timeout(void)
+{
+    g_autoptr(GError) err = NULL;
+    g_autoptr(BpQemuStorage) st = NULL;
+    const BpQemuExitInfo *info;
+    gint64 t0;
+    Domain d = { 0 };
+
+    domain_init(&d);
+    d.config->stop_timeout_ms = 300;
+    st = qt_start(d.config, d.disks, 1, BP_QEMU_STORAGE_START_DEFAULT, &err);
+    g_assert_no_error(err);
+    g_assert_cmpint(kill(bp_qemu_storage_get_pid(st), SIGSTOP), ==, 0);
+    g_test_expect_message("blkpoint-qemu", G_LOG_LEVEL_WARNING, "*did not exit after quit*");
+    g_test_expect_message("blkpoint-qemu", G_LOG_LEVEL_WARNING, "*ignored quit*");
+    t0 = g_get_monotonic_time();
+    qt_stop(st);
+    g_test_assert_expected_messages();
+    g_assert_cmpint(g_get_monotonic_time() - t0, >=, 300 * 1000);
+    info = bp_qemu_storage_get_exit_info(st);
+    g_assert_false(info->clean);
+    g_assert_true(info->requested);
+    g_assert_true(info->killed);
+    g_assert_cmpint(info->term_signal, ==, SIGKILL);
+    domain_clear(&d);
+}
+
+
+/* Helper mode of this program: start the domain, print the pid and QMP
+ * socket of its QSD, and die the way a crashing daemon does. */
+static int
+helper_start_and_crash(const char *runtime_dir, const char *image)
+{
+    g_autoptr(GError) err = NULL;
+    g_autoptr(BpQemuRuntimeConfig) config = bp_qemu_runtime_config_new("vm", runtime_dir);
+    g_autoptr(BpQemuDiskSpec) spec = bp_qemu_disk_spec_new("vda", BP_QEMU_EXPORT_NBD);
+    BpQemuStorage *st;
+
+    bp_qemu_disk_spec_add_layer(spec, image, "qcow2", NULL);
+    spec->chain_complete = TRUE;
+    st = qt_start(config, &spec, 1, BP_QEMU_STORAGE_START_DEFAULT, &err);
+    if (!st) {
+        fprintf(stderr, "%s\n", err->message);
+        return 1;
+    }
+    printf("%d %s\n", bp_qemu_storage_get_pid(st), bp_qemu_storage_get_qmp_socket(st));
+    fflush(stdout);
+    raise(SIGKILL);
+    return 1;
+}
+
+
+static void
+test_daemon_crash(void)
+{
+    g_autoptr(GError) err = NULL;
+    g_autoptr(BpQemuStorage) st = NULL;
+    g_autoptr(BpBlockGraph) graph = NULL;
+    g_autoptr(BpQemuRuntimeConfig) config = NULL;
+    g_autoptr(BpQemuDiskSpec) spec = bp_qemu_disk_spec_new("vda", BP_QEMU_EXPORT_NBD);
+    g_autofree char *dir = bp_test_mkdtemp();
+    g_autofree char *rt = g_build_filename(dir, "run", NULL);
+    g_autofree char *img = qt_image(dir, "disk.qcow2", "16M", NULL);
+    g_autofree char *self = g_file_read_link("/proc/self/exe", NULL);
+    g_autofree char *nbd = NULL;
+    g_autofree char *out = NULL;
+    g_auto(GStrv) fields = NULL;
+    const char *argv[] = { self, "--start-and-crash", rt, img, NULL };
+    BpSyncCall call;
+    int status;
+    GPid pid;
+
+    g_free(qt_qemu_img("bitmap", "--add", img, "cp1", NULL));
+    g_spawn_sync(NULL, (char **) argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, NULL,
+                 &status, &err);
+    g_assert_no_error(err);
+    g_assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+    fields = g_strsplit(g_strstrip(out), " ", 2);
+    g_assert_cmpuint(g_strv_length(fields), ==, 2);
+    pid = atoi(fields[0]);
+
+    /* The daemon is gone; its domain runs on and still takes writes. */
+    g_assert_true(bp_qemu_storage_process_matches(pid, fields[1]));
+    nbd = g_build_filename(rt, "nbd.sock", NULL);
+    qt_nbd_write(nbd, "vda", 0, 64 * KiB, 0x66);
+
+    config = bp_qemu_runtime_config_new("vm", rt);
+    bp_qemu_disk_spec_add_layer(spec, img, "qcow2", NULL);
+    bp_sync_call_begin(&call);
+    bp_qemu_storage_reconnect_async(config, &spec, 1, pid, fields[1], NULL,
+                                    bp_sync_call_ready, &call);
+    st = bp_qemu_storage_reconnect_finish(bp_sync_call_wait(&call), &err);
+    bp_sync_call_end(&call);
+    g_assert_no_error(err);
+    graph = qt_graph(st);
+    g_assert_cmpuint(qt_bitmap(graph, "vda", 0, "cp1")->count, ==, 64 * KiB);
+    g_assert_false(qt_bitmap(graph, "vda", 0, "cp1")->inconsistent);
+    qt_stop(st);
+    g_assert_true(bp_qemu_storage_get_exit_info(st)->clean);
+    g_free(out);
+    out = qt_bitmap_flags(img, "cp1");
+    g_assert_cmpstr(out, ==, "auto");
+    bp_test_rmdir(dir);
 }
 
 
@@ -795,12 +920,16 @@ test_attach(void)
 int
 main(int argc, char **argv)
 {
+    if (argc == 4 && g_str_equal(argv[1], "--start-and-crash"))
+        return helper_start_and_crash(argv[2], argv[3]);
     g_test_init(&argc, &argv, NULL);
     qt_require_tools();
     g_test_add_func("/storage/lifecycle", test_lifecycle);
     g_test_add_func("/storage/sigkill", test_sigkill);
     g_test_add_func("/storage/reconnect", test_reconnect);
     g_test_add_func("/storage/start-errors", test_start_errors);
+    g_test_add_func("/storage/stop-timeout", test_stop_timeout);
+    g_test_add_func("/storage/daemon-crash", test_daemon_crash);
     g_test_add_func("/storage/wrappers", test_wrappers);
     g_test_add_func("/storage/attach", test_attach);
     return g_test_run();

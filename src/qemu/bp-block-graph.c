@@ -133,6 +133,25 @@ bp_block_node_find_bitmap(const BpBlockNode *node, const char *name)
 }
 
 
+gboolean
+bp_block_node_check_persistent_bitmap(const BpBlockNode *node, GError **error)
+{
+    if (g_strcmp0(node->driver, "qcow2") != 0) {
+        g_set_error(error, BP_ERROR, BP_ERROR_OPERATION_INVALID,
+                    _("block node '%s' (%s) cannot store persistent bitmaps; only qcow2 can"),
+                    node->node_name, node->driver);
+        return FALSE;
+    }
+    if (node->read_only) {
+        g_set_error(error, BP_ERROR, BP_ERROR_OPERATION_INVALID,
+                    _("block node '%s' is read-only: QEMU would drop a persistent bitmap "
+                      "added to it; reopen it read-write first"), node->node_name);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+
 static BpBitmapInfo *
 bp_bitmap_info_parse(JsonObject *obj)
 {

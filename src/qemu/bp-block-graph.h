@@ -96,6 +96,16 @@ BpBlockDisk *bp_block_graph_get_disk(const BpBlockGraph *graph, const char *targ
 BpBitmapInfo *bp_block_node_find_bitmap(const BpBlockNode *node, const char *name);
 
 /*
+ * Whether a persistent bitmap added to @node now would reach its image.
+ * FALSE with BP_ERROR_OPERATION_INVALID when the node is read-only (QEMU
+ * 7.2 accepts the add and silently drops the bitmap when the node is
+ * closed, qemu-poc.md §9: reopen it read-write first) or its format
+ * cannot store bitmaps (only qcow2 can).
+ */
+gboolean bp_block_node_check_persistent_bitmap(const BpBlockNode *node,
+                                               GError **error);
+
+/*
  * The node that opens image @path as a disk layer: the format node whose
  * protocol child has that file name (or the protocol node itself when it
  * has no format node above it).  Symbolic links are resolved on both

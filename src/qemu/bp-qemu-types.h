@@ -16,7 +16,8 @@
  * next number and every existing layer keeps its name across snapshots
  * and restarts.  A layer may carry an explicit node name instead: that
  * names its format node, and "<name>-file" its protocol node.  Targets
- * are short (vda, sdb), which leaves 20 characters for them.
+ * are short (vda, sdb); the limit is 21 characters below ten layers, 20
+ * below a hundred.
  */
 #pragma once
 
