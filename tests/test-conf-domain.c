@@ -603,10 +603,22 @@ static const ErrorCase error_cases[] = {
     /* found by fuzzing: read one way, written back another */
     { "two-devices",
       "<domain>\n  <name>d</name>\n  <devices/>\n  <devices/>\n</domain>", 0,
-      BP_ERROR_XML_INVALID, { "more than one <devices> element", "line 4", NULL } },
+      BP_ERROR_XML_INVALID, { "<domain> has more than one <devices> element", "line 4", NULL } },
+    { "two-sources",
+      "<domain>\n  <name>d</name>\n  <devices>\n    <disk type='file' device='cdrom'>\n"
+      "      <source dev='/dev/sr0'/>\n      <source file='rel.iso'/>\n"
+      "      <target dev='sda'/>\n    </disk>\n  </devices>\n</domain>", 0,
+      BP_ERROR_XML_INVALID, { "<disk> has more than one <source> element", "line 6", NULL } },
+    { "two-backing-formats",
+      "<domain>\n  <name>d</name>\n  <devices>\n    <disk type='file'>\n"
+      "      <source file='/a'/>\n      <backingStore type='file'>\n"
+      "        <format type='qcow2'/>\n        <format type='raw'/>\n"
+      "        <source file='/b'/>\n      </backingStore>\n"
+      "      <target dev='vda'/>\n    </disk>\n  </devices>\n</domain>", 0,
+      BP_ERROR_XML_INVALID, { "<backingStore> has more than one <format> element", "line 8", NULL } },
     { "two-names",
       "<domain>\n  <name>d</name>\n  <name>e</name>\n</domain>", 0,
-      BP_ERROR_XML_INVALID, { "more than one <name> element", "line 3", NULL } },
+      BP_ERROR_XML_INVALID, { "<domain> has more than one <name> element", "line 3", NULL } },
     { "no-name", "<domain>\n  <devices/>\n</domain>", 0, BP_ERROR_XML_INVALID,
       { "no <name>", "line 1", NULL } },
     { "name-slash", "<domain>\n  <name>a/b</name>\n</domain>", 0, BP_ERROR_XML_INVALID,

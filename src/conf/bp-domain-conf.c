@@ -371,6 +371,34 @@ typedef struct {
 
 /* Parses the layer described by @node (a <disk> when @top, otherwise a
  * <backingStore> that is not an end marker) and everything below it. */
+/* Refuses a second child element named in @names under @node.  The schema
+ * does too, but documents parsed without it must not be read one way and
+ * written back another: the parser reads the first <source>, the
+ * formatter rewrites the first, and a second one would surface on the next
+ * parse (a second <devices> had its disks printed twice).  Both found by
+ * fuzzing. */
+static gboolean
+bp_domain_check_unique(xmlNode *node, const char *const *names, GError **error)
+{
+    for (size_t i = 0; names[i]; i++) {
+        xmlNode *first = NULL;
+
+        for (xmlNode *c = xmlFirstElementChild(node); c; c = xmlNextElementSibling(c)) {
+            if (c->ns || !xmlStrEqual(c->name, BAD_CAST names[i]))
+                continue;
+            if (first) {
+                bp_xml_set_error(error, BP_ERROR_XML_INVALID, c,
+                                 _("<%s> has more than one <%s> element"),
+                                 (const char *) node->name, names[i]);
+                return FALSE;
+            }
+            first = c;
+        }
+    }
+    return TRUE;
+}
+
+
 static BpStorageSource *
 bp_storage_source_parse(const BpDomainParseCtx *pc,
                         const char *dst,
@@ -383,6 +411,13 @@ bp_storage_source_parse(const BpDomainParseCtx *pc,
     xmlNode *fmt = bp_domain_xml_child(node, top ? "driver" : "format");
     xmlNode *source = bp_domain_xml_child(node, "source");
     xmlNode *backing = bp_domain_xml_child(node, "backingStore");
+    static const char *const disk_singletons[] = {
+        "driver", "source", "backingStore", "target", "readonly", "export",
+        "node", NULL
+    };
+    static const char *const backing_singletons[] = {
+        "format", "source", "backingStore", NULL
+    };
 
     if (depth > BP_MAX_CHAIN_DEPTH) {
         bp_xml_set_error(error, BP_ERROR_XML_INVALID, node,
@@ -390,6 +425,10 @@ bp_storage_source_parse(const BpDomainParseCtx *pc,
                          dst, pc->domname, BP_MAX_CHAIN_DEPTH);
         return NULL;
     }
+
+    if (!bp_domain_check_unique(node, top ? disk_singletons : backing_singletons,
+                                error))
+        return NULL;
 
     src = bp_storage_source_new(bp_domain_xml_storage_type(node));
     if (fmt)
@@ -642,36 +681,6 @@ bp_domain_def_parse_runtime(BpDomainDef *def,
 }
 
 
-/* Refuses a second <name>, <uuid>, <description>, <devices> or <runtime>
- * directly under <domain> (the schema does too, but documents parsed
- * without it must not be read one way and written back another: a second
- * <devices> would have its disks printed twice).  Found by fuzzing. */
-static gboolean
-bp_domain_check_singletons(xmlNode *root, GError **error)
-{
-    static const char *const singletons[] = {
-        "name", "uuid", "description", "devices", "runtime", NULL
-    };
-
-    for (size_t i = 0; singletons[i]; i++) {
-        xmlNode *first = NULL;
-
-        for (xmlNode *c = xmlFirstElementChild(root); c; c = xmlNextElementSibling(c)) {
-            if (c->ns || !xmlStrEqual(c->name, BAD_CAST singletons[i]))
-                continue;
-            if (first) {
-                bp_xml_set_error(error, BP_ERROR_XML_INVALID, c,
-                                 _("domain definition has more than one <%s> element"),
-                                 singletons[i]);
-                return FALSE;
-            }
-            first = c;
-        }
-    }
-    return TRUE;
-}
-
-
 /* Parses the root element of @doc, which the result takes over. */
 static BpDomainDef *
 bp_domain_def_parse_doc(xmlDoc *doc, GError **error)
@@ -683,13 +692,16 @@ bp_domain_def_parse_doc(xmlDoc *doc, GError **error)
     xmlNode *root = xmlDocGetRootElement(doc);
     xmlNode *node;
     int n;
+    static const char *const root_singletons[] = {
+        "name", "uuid", "description", "devices", "runtime", NULL
+    };
 
     def->doc = doc;
     if (!(ctxt = xmlXPathNewContext(doc)))
         g_error("out of memory");
     ctxt->node = root;
 
-    if (!bp_domain_check_singletons(root, error))
+    if (!bp_domain_check_unique(root, root_singletons, error))
         return NULL;
 
     node = bp_domain_xml_child(root, "name");
