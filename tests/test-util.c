@@ -167,6 +167,24 @@ test_xml_node_dump(void)
 }
 
 
+/* Mixed content keeps its text exactly (found by fuzzing: re-indenting
+ * it changed a domain's name). */
+static void
+test_xml_node_dump_mixed(void)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(xmlDoc) doc = NULL;
+    g_autoptr(xmlXPathContext) ctxt = NULL;
+    g_autofree char *out = NULL;
+
+    doc = bp_xml_parse("<a>\n  <n> <n x=\"1\">v&amp;</n>w</n>\n</a>", "a", "a",
+                       NULL, &ctxt, &error);
+    g_assert_no_error(error);
+    out = bp_xml_node_dump(bp_xpath_node("./n", ctxt), 2);
+    g_assert_cmpstr(out, ==, "  <n> <n x='1'>v&amp;</n>w</n>\n");
+}
+
+
 int
 main(int argc, char **argv)
 {
@@ -178,5 +196,6 @@ main(int argc, char **argv)
     g_test_add_func("/util/xml/no-entities", test_xml_no_entities);
     g_test_add_func("/util/xml/schema-error", test_xml_schema_error);
     g_test_add_func("/util/xml/node-dump", test_xml_node_dump);
+    g_test_add_func("/util/xml/node-dump-mixed", test_xml_node_dump_mixed);
     return g_test_run();
 }

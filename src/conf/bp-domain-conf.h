@@ -49,11 +49,29 @@ typedef enum {
 } BpDiskExport;
 BP_ENUM_DECL(bp_disk_export);
 
+/* Where a disk's snapshot goes (libvirt's virDomainSnapshotLocation):
+ * the <disk snapshot='...'> default of a domain disk, and the per-disk
+ * choice in a <domainsnapshot>.  blkpoint only takes external ones. */
+typedef enum {
+    BP_SNAPSHOT_LOCATION_DEFAULT,
+    BP_SNAPSHOT_LOCATION_NO,
+    BP_SNAPSHOT_LOCATION_INTERNAL,
+    BP_SNAPSHOT_LOCATION_EXTERNAL,
+    BP_SNAPSHOT_LOCATION_MANUAL,
+
+    BP_SNAPSHOT_LOCATION_LAST
+} BpSnapshotLocation;
+BP_ENUM_DECL(bp_snapshot_location);
+
 typedef struct {
     char *dst;                  /* <target dev>: the disk's name everywhere */
     char *device;               /* disk | cdrom | floppy | lun (default disk) */
     BpStorageSource *src;       /* never NULL */
-    BpDiskExport export_type;   /* storage runtime only */
+    BpDiskExport export_type;   /* storage runtime only (the disk's own
+                                 * <export>, else the runtime's default);
+                                 * BP_DISK_EXPORT_NONE for other runtimes */
+    BpSnapshotLocation snapshot; /* <disk snapshot=...>; like libvirt, a
+                                  * readonly disk without it gets NO */
 } BpDiskDef;
 
 typedef enum {
@@ -71,6 +89,7 @@ typedef struct {
     char *description;
     BpRuntimeType runtime;
     char *monitor_path;         /* attach: absolute path of the QMP socket */
+    BpDiskExport export_default; /* storage: <runtime><export type/>, else NBD */
     BpDiskDef **disks;          /* in document order */
     size_t ndisks;
     xmlDoc *doc;                /* the parsed document, for printing back */
@@ -92,6 +111,11 @@ BpDomainDef *bp_domain_def_parse_node(xmlNode *node,
 void bp_domain_def_format(BpBuf *buf, const BpDomainDef *def);
 char *bp_domain_def_format_string(const BpDomainDef *def);
 BpDomainDef *bp_domain_def_copy(const BpDomainDef *def);
+/* Copies of one disk, one layer chain (the whole chain below @src). */
+BpDiskDef *bp_disk_def_copy(const BpDiskDef *disk);
+BpStorageSource *bp_storage_source_copy(const BpStorageSource *src);
+/* A new empty layer of @type (no path, no format, chain unknown). */
+BpStorageSource *bp_storage_source_new(BpStorageType type);
 void bp_domain_def_free(BpDomainDef *def);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(BpDomainDef, bp_domain_def_free)
 
@@ -104,6 +128,8 @@ BpDiskDef *bp_disk_def_new(const char *dst, BpStorageType type,
                            const char *path, const char *format);
 void bp_disk_def_free(BpDiskDef *disk);
 void bp_storage_source_free(BpStorageSource *src);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(BpDiskDef, bp_disk_def_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(BpStorageSource, bp_storage_source_free)
 
 /* Lookups: by target name, or by target name or absolute source path
  * (NULL when none or when a path matches several disks). */
@@ -114,7 +140,17 @@ BpDiskDef *bp_domain_def_find_disk_by_name_or_path(const BpDomainDef *def,
 gboolean bp_disk_def_is_empty(const BpDiskDef *disk);
 
 /* libvirt's moment name rule: [a-zA-Z0-9_-][a-zA-Z0-9_.-]*, at most 255
- * bytes; used for domain, checkpoint and snapshot names. */
+ * bytes; used for checkpoint and snapshot names. */
 gboolean bp_name_is_valid(const char *name);
+
+/* The domain name rule: 1..255 bytes, no '/', no newline or carriage
+ * return, not starting with '.' (the name becomes a directory name in
+ * the catalogue and the runtime directory). */
+gboolean bp_domain_name_is_valid(const char *name);
+
+/* Canonicalises a UUID given as 32 hex digits, optionally with dashes
+ * between them and blanks around (libvirt's virUUIDParse rules), into
+ * lower-case 8-4-4-4-12.  Returns NULL when @str is not a UUID. */
+char *bp_uuid_canonicalize(const char *str);
 
 G_END_DECLS

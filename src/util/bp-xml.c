@@ -279,16 +279,11 @@ bp_xml_is_blank(xmlNode *node)
 }
 
 
+/* Appends the namespace declarations and attributes of @node, each
+ * single-quoted and escaped. */
 static void
-bp_xml_node_dump_one(GString *out, xmlNode *node, int indent)
+bp_xml_dump_attributes(GString *out, xmlNode *node)
 {
-    gboolean has_elements = FALSE;
-    gboolean has_text = FALSE;
-
-    g_string_append_printf(out, "%*s<", indent, "");
-    if (node->ns && node->ns->prefix)
-        g_string_append_printf(out, "%s:", (const char *) node->ns->prefix);
-    g_string_append(out, (const char *) node->name);
     for (xmlNs *ns = node->nsDef; ns; ns = ns->next) {
         g_autofree char *href = bp_xml_escape((const char *) ns->href);
 
@@ -308,6 +303,47 @@ bp_xml_node_dump_one(GString *out, xmlNode *node, int indent)
             g_string_append_printf(out, "%s:", (const char *) a->ns->prefix);
         g_string_append_printf(out, "%s='%s'", (const char *) a->name, esc);
     }
+}
+
+
+/* Prints @node with every text node exactly as parsed and no layout
+ * whitespace added: used for mixed content, where re-indenting would
+ * change the text. */
+static void
+bp_xml_node_dump_inline(GString *out, xmlNode *node)
+{
+    g_autofree char *tag = NULL;
+
+    if (node->type == XML_TEXT_NODE || node->type == XML_CDATA_SECTION_NODE) {
+        g_autofree char *esc = bp_xml_escape((const char *) node->content);
+
+        g_string_append(out, esc);
+        return;
+    }
+    if (node->type != XML_ELEMENT_NODE)
+        return;
+    tag = node->ns && node->ns->prefix
+        ? g_strdup_printf("%s:%s", (const char *) node->ns->prefix,
+                          (const char *) node->name)
+        : g_strdup((const char *) node->name);
+    g_string_append_printf(out, "<%s", tag);
+    bp_xml_dump_attributes(out, node);
+    if (!node->children) {
+        g_string_append(out, "/>");
+        return;
+    }
+    g_string_append_c(out, '>');
+    for (xmlNode *c = node->children; c; c = c->next)
+        bp_xml_node_dump_inline(out, c);
+    g_string_append_printf(out, "</%s>", tag);
+}
+
+
+static void
+bp_xml_node_dump_one(GString *out, xmlNode *node, int indent)
+{
+    gboolean has_elements = FALSE;
+    gboolean has_text = FALSE;
 
     for (xmlNode *c = node->children; c; c = c->next) {
         if (c->type == XML_ELEMENT_NODE)
@@ -316,6 +352,18 @@ bp_xml_node_dump_one(GString *out, xmlNode *node, int indent)
                  !bp_xml_is_blank(c))
             has_text = TRUE;
     }
+    if (has_elements && has_text) {
+        g_string_append_printf(out, "%*s", indent, "");
+        bp_xml_node_dump_inline(out, node);
+        g_string_append_c(out, '\n');
+        return;
+    }
+
+    g_string_append_printf(out, "%*s<", indent, "");
+    if (node->ns && node->ns->prefix)
+        g_string_append_printf(out, "%s:", (const char *) node->ns->prefix);
+    g_string_append(out, (const char *) node->name);
+    bp_xml_dump_attributes(out, node);
 
     if (!has_elements && !has_text) {
         g_string_append(out, "/>\n");
