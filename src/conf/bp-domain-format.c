@@ -522,66 +522,11 @@ bp_domain_def_build_doc(const BpDomainDef *def)
 }
 
 
-/*
- * Dumps the root element at @indent.  libvirt prints the root's own
- * attributes (type=, id=) before its namespace declarations
- * (xmlns:qemu=...), unlike libxml2; the children are dumped in the common
- * layout.
- */
-static char *
-bp_domain_dump_root(xmlNode *root, int indent)
-{
-    GString *out = g_string_new(NULL);
-    gboolean children = FALSE;
-
-    for (xmlNode *c = root->children; c; c = c->next) {
-        if (c->type == XML_ELEMENT_NODE)
-            children = TRUE;
-        else if ((c->type == XML_TEXT_NODE || c->type == XML_CDATA_SECTION_NODE) &&
-                 !xmlIsBlankNode(c))
-            /* not a libvirt domain: print it the generic way */
-            return bp_xml_node_dump(root, indent);
-    }
-
-    g_string_append_printf(out, "%*s<%s", indent, "", (const char *) root->name);
-    for (xmlAttr *a = root->properties; a; a = a->next) {
-        xmlChar *val = xmlNodeListGetString(root->doc, a->children, 1);
-        g_autofree char *esc = bp_xml_escape(val ? (const char *) val : "");
-
-        xmlFree(val);
-        g_string_append_c(out, ' ');
-        if (a->ns && a->ns->prefix)
-            g_string_append_printf(out, "%s:", (const char *) a->ns->prefix);
-        g_string_append_printf(out, "%s='%s'", (const char *) a->name, esc);
-    }
-    for (xmlNs *ns = root->nsDef; ns; ns = ns->next) {
-        g_autofree char *href = bp_xml_escape((const char *) ns->href);
-
-        if (ns->prefix)
-            g_string_append_printf(out, " xmlns:%s='%s'", (const char *) ns->prefix, href);
-        else
-            g_string_append_printf(out, " xmlns='%s'", href);
-    }
-    if (!children) {
-        g_string_append(out, "/>\n");
-        return g_string_free(out, FALSE);
-    }
-    g_string_append(out, ">\n");
-    for (xmlNode *c = xmlFirstElementChild(root); c; c = xmlNextElementSibling(c)) {
-        g_autofree char *dump = bp_xml_node_dump(c, indent + 2);
-
-        g_string_append(out, dump);
-    }
-    g_string_append_printf(out, "%*s</%s>\n", indent, "", (const char *) root->name);
-    return g_string_free(out, FALSE);
-}
-
-
 void
 bp_domain_def_format(BpBuf *buf, const BpDomainDef *def)
 {
     g_autoptr(xmlDoc) doc = bp_domain_def_build_doc(def);
-    g_autofree char *dump = bp_domain_dump_root(xmlDocGetRootElement(doc),
+    g_autofree char *dump = bp_xml_node_dump(xmlDocGetRootElement(doc),
                                                 buf->indent);
     BpBuf raw = BP_BUF_INIT;
 
@@ -597,5 +542,5 @@ bp_domain_def_format_string(const BpDomainDef *def)
 {
     g_autoptr(xmlDoc) doc = bp_domain_def_build_doc(def);
 
-    return bp_domain_dump_root(xmlDocGetRootElement(doc), 0);
+    return bp_xml_node_dump(xmlDocGetRootElement(doc), 0);
 }

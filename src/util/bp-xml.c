@@ -279,20 +279,12 @@ bp_xml_is_blank(xmlNode *node)
 }
 
 
-/* Appends the namespace declarations and attributes of @node, each
- * single-quoted and escaped. */
+/* Appends the attributes and then the namespace declarations of @node,
+ * each single-quoted and escaped: libvirt prints a root's own attributes
+ * (type=, id=) before its xmlns:qemu=..., unlike libxml2. */
 static void
 bp_xml_dump_attributes(GString *out, xmlNode *node)
 {
-    for (xmlNs *ns = node->nsDef; ns; ns = ns->next) {
-        g_autofree char *href = bp_xml_escape((const char *) ns->href);
-
-        if (ns->prefix)
-            g_string_append_printf(out, " xmlns:%s='%s'",
-                                   (const char *) ns->prefix, href);
-        else
-            g_string_append_printf(out, " xmlns='%s'", href);
-    }
     for (xmlAttr *a = node->properties; a; a = a->next) {
         xmlChar *val = xmlNodeListGetString(node->doc, a->children, 1);
         g_autofree char *esc = bp_xml_escape(val ? (const char *) val : "");
@@ -302,6 +294,15 @@ bp_xml_dump_attributes(GString *out, xmlNode *node)
         if (a->ns && a->ns->prefix)
             g_string_append_printf(out, "%s:", (const char *) a->ns->prefix);
         g_string_append_printf(out, "%s='%s'", (const char *) a->name, esc);
+    }
+    for (xmlNs *ns = node->nsDef; ns; ns = ns->next) {
+        g_autofree char *href = bp_xml_escape((const char *) ns->href);
+
+        if (ns->prefix)
+            g_string_append_printf(out, " xmlns:%s='%s'",
+                                   (const char *) ns->prefix, href);
+        else
+            g_string_append_printf(out, " xmlns='%s'", href);
     }
 }
 
