@@ -214,10 +214,25 @@ bp_qemu_storage_child_wait_cb(GObject *source, GAsyncResult *result, gpointer us
 }
 
 
+/* A QSD that is not our child exited: its exit status is unknown, so
+ * whether it shut down cleanly depends on its reply to quit.  That reply
+ * may still sit unread in the QMP socket when the exit watch fires first
+ * (both become ready in the same main loop iteration): read it now. */
+static void
+bp_qemu_storage_foreign_exited(BpQemuStorage *st)
+{
+    g_autoptr(BpQemuStorage) hold = g_object_ref(st);
+
+    if (st->mon)
+        bp_qmp_monitor_drain(st->mon);
+    bp_qemu_storage_exited(st, -1, 0);
+}
+
+
 static gboolean
 bp_qemu_storage_pidfd_cb(int fd, GIOCondition cond, gpointer user_data)
 {
-    bp_qemu_storage_exited(user_data, -1, 0);
+    bp_qemu_storage_foreign_exited(user_data);
     return G_SOURCE_REMOVE;
 }
 
@@ -228,7 +243,7 @@ bp_qemu_storage_poll_cb(gpointer user_data)
     BpQemuStorage *st = user_data;
 
     if (kill(st->pid, 0) < 0 && errno == ESRCH) {
-        bp_qemu_storage_exited(st, -1, 0);
+        bp_qemu_storage_foreign_exited(st);
         return G_SOURCE_REMOVE;
     }
     return G_SOURCE_CONTINUE;
