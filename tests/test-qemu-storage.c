@@ -484,6 +484,47 @@ test_start_errors(void)
 }
 
 
+/* A QSD that dies at once (here: a stand-in that reports a lock failure
+ * and exits) may be gone before the spawn call returns.  Each start must
+ * still know its pid, report the failure with QSD's output and reap the
+ * child; it once read a pid that GLib had already forgotten and crashed
+ * (on a loaded machine, in the "second QSD cannot lock it" start above). */
+static void
+test_start_dies_at_once(void)
+{
+    g_autofree char *dir = bp_test_mkdtemp();
+    g_autofree char *rt = g_build_filename(dir, "run", NULL);
+    g_autofree char *img = qt_image(dir, "disk.qcow2", "1M", NULL);
+    g_autofree char *fake = g_build_filename(dir, "fake-qsd", NULL);
+    g_autoptr(BpQemuRuntimeConfig) config = bp_qemu_runtime_config_new("vm", rt);
+    g_autoptr(BpQemuDiskSpec) spec = bp_qemu_disk_spec_new("vda", BP_QEMU_EXPORT_NBD);
+    g_autoptr(GError) err = NULL;
+    const char *script =
+        "#!/bin/sh\n"
+        "echo 'fake-qsd: Failed to get \"write\" lock' >&2\n"
+        "exit 1\n";
+
+    g_assert_true(g_file_set_contents(fake, script, -1, &err));
+    g_assert_cmpint(g_chmod(fake, 0700), ==, 0);
+    config->qsd_path = g_strdup(fake);
+    spec->chain_complete = TRUE;
+    bp_qemu_disk_spec_add_layer(spec, img, "qcow2", NULL);
+
+    for (int i = 0; i < 50; i++) {
+        g_autoptr(BpQemuStorage) st = qt_start(config, &spec, 1,
+                                               BP_QEMU_STORAGE_START_DEFAULT, &err);
+
+        g_assert_null(st);
+        g_assert_error(err, BP_ERROR, BP_ERROR_BUSY);
+        g_assert_nonnull(strstr(err->message, "fake-qsd: Failed to get \"write\" lock"));
+        g_clear_error(&err);
+    }
+    /* Every stand-in was reaped: no child of ours is left. */
+    g_assert_cmpint(waitpid(-1, NULL, WNOHANG), ==, -1);
+    bp_test_rmdir(dir);
+}
+
+
 /* A QSD that does not react to quit (stopped with SIGSTOP) is killed
  * after the stop timeout, and the exit is recorded as unclean. */
 static void
@@ -928,6 +969,7 @@ main(int argc, char **argv)
     g_test_add_func("/storage/sigkill", test_sigkill);
     g_test_add_func("/storage/reconnect", test_reconnect);
     g_test_add_func("/storage/start-errors", test_start_errors);
+    g_test_add_func("/storage/start-dies-at-once", test_start_dies_at_once);
     g_test_add_func("/storage/stop-timeout", test_stop_timeout);
     g_test_add_func("/storage/daemon-crash", test_daemon_crash);
     g_test_add_func("/storage/wrappers", test_wrappers);

@@ -758,6 +758,14 @@ bp_qmp_monitor_close(BpQmpMonitor *mon)
 }
 
 
+void
+bp_qmp_monitor_drain(BpQmpMonitor *mon)
+{
+    if (mon->state != BP_QMP_STATE_CLOSED)
+        bp_qmp_monitor_read_cb(mon->socket, G_IO_IN, mon);
+}
+
+
 gboolean
 bp_qmp_monitor_is_ready(BpQmpMonitor *mon)
 {

@@ -109,6 +109,12 @@ JsonNode *bp_qmp_monitor_command_sync(BpQmpMonitor *mon,
  * ("closed" is emitted with that error).  Idempotent. */
 void bp_qmp_monitor_close(BpQmpMonitor *mon);
 
+/* Reads and dispatches, right now, everything the peer has already sent
+ * (replies, events, end of file) without waiting for the main loop.  For
+ * a peer known to have exited: its last words (e.g. the reply to quit)
+ * are then seen before its exit is acted upon.  Never blocks. */
+void bp_qmp_monitor_drain(BpQmpMonitor *mon);
+
 gboolean bp_qmp_monitor_is_ready(BpQmpMonitor *mon);
 gboolean bp_qmp_monitor_is_closed(BpQmpMonitor *mon);
 /* Why the connection closed, or NULL while it is open (borrowed). */

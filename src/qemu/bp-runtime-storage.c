@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <glib-unix.h>
 #include <glib/gstdio.h>
@@ -36,8 +37,7 @@ struct _BpQemuStorage {
 
     GPid pid;
     gboolean is_child;
-    GSubprocess *proc;
-    GCancellable *wait_cancel;
+    GSource *child_watch;       /* reaps our child, even after we are dropped */
     int pidfd;
     GSource *exit_source;       /* pidfd watch or liveness poll */
 
@@ -197,27 +197,48 @@ bp_qemu_storage_exited(BpQemuStorage *st, int status, int signum)
 
 
 static void
-bp_qemu_storage_child_wait_cb(GObject *source, GAsyncResult *result, gpointer user_data)
+bp_qemu_storage_weak_free(gpointer data)
 {
-    GWeakRef *weak = user_data;
-    g_autoptr(BpQemuStorage) st = g_weak_ref_get(weak);
-    GSubprocess *proc = G_SUBPROCESS(source);
+    g_weak_ref_clear(data);
+    g_free(data);
+}
 
-    g_weak_ref_clear(weak);
-    g_free(weak);
-    if (!g_subprocess_wait_finish(proc, result, NULL) || !st)
-        return;                 /* we were dropped: QSD lives on without us */
-    if (g_subprocess_get_if_signaled(proc))
-        bp_qemu_storage_exited(st, -1, g_subprocess_get_term_sig(proc));
+
+/* Our QSD child exited and is reaped.  The watch outlives a dropped
+ * object (QSD lives on without us) so that the child is still reaped. */
+static void
+bp_qemu_storage_child_exited_cb(GPid pid, int wait_status, gpointer user_data)
+{
+    g_autoptr(BpQemuStorage) st = g_weak_ref_get(user_data);
+
+    if (!st)
+        return;
+    if (WIFSIGNALED(wait_status))
+        bp_qemu_storage_exited(st, -1, WTERMSIG(wait_status));
     else
-        bp_qemu_storage_exited(st, g_subprocess_get_exit_status(proc), 0);
+        bp_qemu_storage_exited(st, WIFEXITED(wait_status) ? WEXITSTATUS(wait_status) : -1, 0);
+}
+
+
+/* A QSD that is not our child exited: its exit status is unknown, so
+ * whether it shut down cleanly depends on its reply to quit.  That reply
+ * may still sit unread in the QMP socket when the exit watch fires first
+ * (both become ready in the same main loop iteration): read it now. */
+static void
+bp_qemu_storage_foreign_exited(BpQemuStorage *st)
+{
+    g_autoptr(BpQemuStorage) hold = g_object_ref(st);
+
+    if (st->mon)
+        bp_qmp_monitor_drain(st->mon);
+    bp_qemu_storage_exited(st, -1, 0);
 }
 
 
 static gboolean
 bp_qemu_storage_pidfd_cb(int fd, GIOCondition cond, gpointer user_data)
 {
-    bp_qemu_storage_exited(user_data, -1, 0);
+    bp_qemu_storage_foreign_exited(user_data);
     return G_SOURCE_REMOVE;
 }
 
@@ -228,7 +249,7 @@ bp_qemu_storage_poll_cb(gpointer user_data)
     BpQemuStorage *st = user_data;
 
     if (kill(st->pid, 0) < 0 && errno == ESRCH) {
-        bp_qemu_storage_exited(st, -1, 0);
+        bp_qemu_storage_foreign_exited(st);
         return G_SOURCE_REMOVE;
     }
     return G_SOURCE_CONTINUE;
@@ -260,8 +281,10 @@ bp_qemu_storage_signal(BpQemuStorage *st, int signum)
 {
     if (!st->running)
         return;
-    if (st->proc)
-        g_subprocess_send_signal(st->proc, signum);
+    /* A child is reaped only by our watch, which marks it not running
+     * first: its pid cannot have been reused yet. */
+    if (st->is_child)
+        kill(st->pid, signum);
     else if (bp_qemu_storage_process_matches(st->pid, st->layout->qmp_socket))
         kill(st->pid, signum);
 }
@@ -374,13 +397,13 @@ bp_storage_prepare_dir(BpQemuStorage *st, GError **error)
 static gboolean
 bp_storage_spawn(BpQemuStorage *st, GError **error)
 {
-    g_autoptr(GSubprocessLauncher) launcher = NULL;
     g_autoptr(GPtrArray) argv = NULL;
     g_autoptr(GError) err = NULL;
     g_autofree char *banner = NULL;
     GWeakRef *weak;
     const char *qsd;
     GStatBuf sb;
+    gboolean ok;
     int logfd;
 
     if (!(qsd = bp_qemu_runtime_config_qsd(st->config, error)) ||
@@ -401,23 +424,29 @@ bp_storage_spawn(BpQemuStorage *st, GError **error)
     if (write(logfd, banner, strlen(banner)) > 0)
         st->log_start += strlen(banner);
 
-    launcher = g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_NONE);
-    g_subprocess_launcher_set_cwd(launcher, "/");
-    g_subprocess_launcher_take_stdout_fd(launcher, dup(logfd));
-    g_subprocess_launcher_take_stderr_fd(launcher, logfd);
-    g_subprocess_launcher_set_child_setup(launcher, bp_storage_child_setup, NULL, NULL);
-    st->proc = g_subprocess_launcher_spawnv(launcher, (const char *const *) argv->pdata, &err);
-    if (!st->proc) {
+    /* Not GSubprocess: it reaps in GLib's worker thread and then forgets
+     * the pid, so a QSD that fails at once (e.g. an image is locked) may
+     * have no pid left to read by the time spawn returns.  Here the child
+     * stays unreaped until our own watch, in our context, collects it. */
+    ok = g_spawn_async_with_pipes_and_fds("/", (const char *const *) argv->pdata, NULL,
+                                          G_SPAWN_SEARCH_PATH | G_SPAWN_DO_NOT_REAP_CHILD,
+                                          bp_storage_child_setup, NULL,
+                                          -1, logfd, logfd, NULL, NULL, 0,
+                                          &st->pid, NULL, NULL, NULL, &err);
+    close(logfd);
+    if (!ok) {
         g_set_error(error, BP_ERROR, BP_ERROR_QEMU, _("cannot run %s: %s"), qsd, err->message);
         return FALSE;
     }
-    st->pid = (GPid) g_ascii_strtoll(g_subprocess_get_identifier(st->proc), NULL, 10);
     st->is_child = TRUE;
     st->running = TRUE;
     st->starting = TRUE;
     weak = g_new0(GWeakRef, 1);
     g_weak_ref_init(weak, st);
-    g_subprocess_wait_async(st->proc, st->wait_cancel, bp_qemu_storage_child_wait_cb, weak);
+    st->child_watch = g_child_watch_source_new(st->pid);
+    g_source_set_callback(st->child_watch, G_SOURCE_FUNC(bp_qemu_storage_child_exited_cb),
+                          weak, bp_qemu_storage_weak_free);
+    g_source_attach(st->child_watch, st->context);
     g_debug("domain %s: started qemu-storage-daemon pid %d", st->config->domain, st->pid);
     return TRUE;
 }
@@ -936,8 +965,9 @@ bp_qemu_storage_dispose(GObject *object)
 {
     BpQemuStorage *st = BP_QEMU_STORAGE(object);
 
-    /* Dropping the object never stops QSD: stop it explicitly. */
-    g_cancellable_cancel(st->wait_cancel);
+    /* Dropping the object never stops QSD: stop it explicitly.  The child
+     * watch stays attached (it only holds a weak reference) to reap it. */
+    g_clear_pointer(&st->child_watch, g_source_unref);
     bp_storage_clear_source(&st->exit_source);
     bp_storage_clear_source(&st->stop_timeout);
     if (st->pidfd >= 0) {
@@ -948,7 +978,6 @@ bp_qemu_storage_dispose(GObject *object)
         bp_qmp_monitor_close(st->mon);
         g_clear_object(&st->mon);
     }
-    g_clear_object(&st->proc);
     G_OBJECT_CLASS(bp_qemu_storage_parent_class)->dispose(object);
 }
 
@@ -961,7 +990,6 @@ bp_qemu_storage_finalize(GObject *object)
     bp_qemu_runtime_config_free(st->config);
     g_ptr_array_unref(st->disks);
     g_ptr_array_unref(st->stop_tasks);
-    g_clear_object(&st->wait_cancel);
     bp_qemu_exit_info_free(st->exit_info);
     g_main_context_unref(st->context);
     bp_qsd_layout_free(st->layout);
@@ -974,7 +1002,6 @@ bp_qemu_storage_init(BpQemuStorage *st)
 {
     st->disks = g_ptr_array_new_with_free_func((GDestroyNotify) bp_qemu_disk_spec_free);
     st->stop_tasks = g_ptr_array_new_with_free_func(g_object_unref);
-    st->wait_cancel = g_cancellable_new();
     st->pidfd = -1;
 }
 
