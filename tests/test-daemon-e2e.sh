@@ -15,7 +15,10 @@
 #     (shutdown works; the persistent bitmap is written, not left in use);
 #   - a qemu-storage-daemon that dies is noticed (State "crashed"), and one
 #     that died while no daemon ran is recorded shut off;
-#   - undefine removes the object.
+#   - undefine removes the object;
+#   - a Start in flight when SIGTERM arrives is finished, answered and
+#     recorded (the name is released at once); --replace hands running
+#     domains to the new daemon.
 
 set -u
 
@@ -252,6 +255,51 @@ dt_expect_error NoDomain "$r" && dt_pass "undefined domain: NoDomain" || dt_fail
 r=$(dt_call --object-path $root --method org.freedesktop.DBus.ObjectManager.GetManagedObjects)
 case $r in *"$vm1"*) dt_fail "object still exported: $r" ;; *) dt_pass "object removed" ;; esac
 
-dt_stop_daemon || dt_fail "second daemon's exit status $?"
+# ---- a start in flight when SIGTERM arrives ------------------------------
+# A qemu-storage-daemon that takes a second to come up keeps Start busy.
+printf '#!/bin/sh\nsleep 1\nexec "%s" "$@"\n' "$QEMU_STORAGE_DAEMON" > "$dt_tmp/slow-qsd"
+chmod +x "$dt_tmp/slow-qsd"
+printf '[qemu]\nqemu_storage_daemon=%s\n' "$dt_tmp/slow-qsd" > "$dt_tmp/slow.conf"
+img3=$dt_tmp/vm3.qcow2
+"$QEMU_IMG" create -q -f qcow2 "$img3" 16M || exit 99
+vm3=$root/domain/vm3
+dt_stop_daemon
+dt_start_daemon "$log" $dargs --config "$dt_tmp/slow.conf" || dt_finish
+dt_call --object-path $root --method $M.DefineDomain \
+    "$(sed -e 's|<name>vm1</name>|<name>vm3</name>|' -e "s|$img|$img3|" "$dt_tmp/vm1.xml")" '{}' >/dev/null
+dt_call --object-path $vm3 --method $D.Start '{}' > "$dt_tmp/start.out" &
+start_call=$!
+dt_wait_prop $vm3 Domain State "(<'starting'>,)" || dt_fail "vm3 never starting"
+stopped_at=$(date +%s)
+kill -TERM "$dt_daemon_pid"
+dt_wait_name absent && dt_pass "SIGTERM releases the name at once" || dt_fail "name kept"
+r=$(dt_call --object-path $root --method $M.ListDomains '{}')
+case $r in *Error*) dt_pass "no new calls while stopping" ;; *) dt_fail "call while stopping: $r" ;; esac
+wait $start_call
+[ "$(cat "$dt_tmp/start.out")" = "()" ] && dt_pass "the Start in flight finished and was answered" ||
+    dt_fail "Start in flight: $(cat "$dt_tmp/start.out")"
+wait "$dt_daemon_pid"
+st=$?
+[ $st -eq 0 ] && dt_pass "then the daemon exits 0 (after $(( $(date +%s) - stopped_at )) s)" ||
+    dt_fail "exit status $st"
+dt_start_daemon "$log" $dargs || dt_finish
+dt_wait_prop $vm3 Domain State "(<'running'>,)" && [ "$(dt_prop $vm3 Domain Pid)" != "(<uint32 0>,)" ] &&
+    dt_pass "the domain started during the stop was recorded: running after restart" ||
+    dt_fail "vm3 after restart: $(dt_prop $vm3 Domain State)"
+
+# ---- --replace hands the domains over -----------------------------------
+old_pid=$dt_daemon_pid
+"$blkpointd" $dargs --replace 2>>"$log" &
+dt_daemon_pid=$!
+dt_track "$dt_daemon_pid"
+wait "$old_pid"
+st=$?
+[ $st -eq 0 ] && dt_pass "--replace: the old daemon exits 0" || dt_fail "old daemon exit $st"
+dt_wait_name present || dt_fail "no daemon after --replace"
+dt_wait_prop $vm3 Domain State "(<'running'>,)" &&
+    r=$(dt_call --object-path $vm3 --method $D.Shutdown '{}') && [ "$r" = "()" ] &&
+    dt_pass "the new daemon manages vm3 (Shutdown)" || dt_fail "after --replace: $r"
+
+dt_stop_daemon || dt_fail "last daemon's exit status $?"
 grep -q "CRITICAL\|ERROR" "$log" && { dt_fail "criticals in the log:"; grep "CRITICAL\|ERROR" "$log"; }
 dt_finish
