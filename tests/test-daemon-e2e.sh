@@ -30,7 +30,8 @@ dt_require "$DBUS_DAEMON" "$QEMU_IMG" "$QEMU_STORAGE_DAEMON" gdbus nbdcopy
 [ -x "$blkpointd" ] || { echo "FAIL: $blkpointd not built"; exit 1; }
 dt_setup
 
-DBUS_SESSION_BUS_ADDRESS=$(dt_bus bus session) || { echo "FAIL: no bus"; exit 1; }
+dt_bus bus session || { echo "FAIL: no bus"; exit 1; }
+DBUS_SESSION_BUS_ADDRESS=$dt_bus_address
 export DBUS_SESSION_BUS_ADDRESS
 dt_bus_opt=--session
 log=$dt_tmp/daemon.log
