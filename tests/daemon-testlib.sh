@@ -38,7 +38,10 @@ dt_cleanup() {
     # Domains a failed test left running (the daemon never stops them).
     if [ -n "$dt_tmp" ]; then
         for _f in $(find "$dt_tmp" -name qsd.pid 2>/dev/null); do
-            kill -9 "$(cat "$_f")" 2>/dev/null
+            _p=$(cat "$_f")
+            # only if that pid is still a process of this test
+            tr '\0' ' ' < "/proc/$_p/cmdline" 2>/dev/null | grep -q "$dt_tmp" &&
+                kill -9 "$_p" 2>/dev/null
         done
     fi
     [ -n "$dt_tmp" ] && rm -rf "$dt_tmp"
