@@ -16,6 +16,9 @@
 #   - a qemu-storage-daemon that dies is noticed (State "crashed"), and one
 #     that died while no daemon ran is recorded shut off;
 #   - undefine removes the object;
+#   - the attach runtime: start connects to somebody else's QEMU,
+#     reconnects after a restart, shutdown only detaches, and that QEMU
+#     exiting is noticed;
 #   - a Start in flight when SIGTERM arrives is finished, answered and
 #     recorded (the name is released at once); --replace hands running
 #     domains to the new daemon.
@@ -255,6 +258,52 @@ r=$(dt_call --object-path $root --method $M.LookupDomain vm1 '{}')
 dt_expect_error NoDomain "$r" && dt_pass "undefined domain: NoDomain" || dt_fail "lookup after undefine: $r"
 r=$(dt_call --object-path $root --method org.freedesktop.DBus.ObjectManager.GetManagedObjects)
 case $r in *"$vm1"*) dt_fail "object still exported: $r" ;; *) dt_pass "object removed" ;; esac
+
+# ---- attach runtime: a QEMU somebody else runs ----------------------------
+img4=$dt_tmp/ext.qcow2
+"$QEMU_IMG" create -q -f qcow2 "$img4" 16M || exit 99
+mkdir -p "$dt_tmp/ext"
+"$QEMU_STORAGE_DAEMON" \
+    --blockdev "{\"driver\":\"file\",\"node-name\":\"f0\",\"filename\":\"$img4\"}" \
+    --blockdev '{"driver":"qcow2","node-name":"guest0","file":"f0"}' \
+    --chardev "socket,id=m,path=$dt_tmp/ext/qmp.sock,server=on,wait=off" \
+    --monitor chardev=m > "$dt_tmp/ext/log" 2>&1 &
+ext_pid=$!
+dt_track $ext_pid
+for _i in $(seq 1 100); do [ -S "$dt_tmp/ext/qmp.sock" ] && break; sleep 0.05; done
+cat > "$dt_tmp/ext.xml" <<EOF
+<domain>
+  <name>ext</name>
+  <devices>
+    <disk type='file'><driver type='qcow2'/><source file='$img4'/><target dev='vda'/></disk>
+  </devices>
+  <runtime type='attach'>
+    <monitor path='$dt_tmp/ext/qmp.sock'/>
+  </runtime>
+</domain>
+EOF
+ext=$root/domain/ext
+dt_call --object-path $root --method $M.DefineDomain "$(cat "$dt_tmp/ext.xml")" '{}' >/dev/null
+r=$(dt_call --object-path $ext --method $D.Start '{}')
+[ "$r" = "()" ] && [ "$(dt_prop $ext Domain State)" = "(<'running'>,)" ] &&
+    [ "$(dt_prop $ext Domain Runtime)" = "(<'attach'>,)" ] &&
+    [ "$(dt_prop $ext Domain Pid)" = "(<uint32 0>,)" ] &&
+    dt_pass "attach: Start connects to the QEMU's monitor" || dt_fail "attach start: $r"
+r=$(dt_call --object-path $ext --method $D.ListDisks '{}')
+[ "$r" = "([('vda', 'file', 'disk', '$img4', 'qcow2', '')],)" ] &&
+    dt_pass "attach: ListDisks, nothing exported by us" || dt_fail "attach ListDisks: $r"
+dt_stop_daemon
+dt_start_daemon "$log" $dargs || dt_finish
+dt_wait_prop $ext Domain State "(<'running'>,)" && dt_pass "attach: reconnected after a restart" ||
+    dt_fail "attach after restart: $(dt_prop $ext Domain State)"
+r=$(dt_call --object-path $ext --method $D.Shutdown '{}')
+[ "$r" = "()" ] && [ "$(dt_prop $ext Domain State)" = "(<'shutoff'>,)" ] && alive $ext_pid &&
+    dt_pass "attach: Shutdown detaches, the QEMU keeps running" || dt_fail "attach shutdown: $r"
+dt_call --object-path $ext --method $D.Start '{}' >/dev/null
+kill -TERM $ext_pid
+dt_wait_prop $ext Domain State "(<'crashed'>,)" &&
+    dt_pass "attach: the QEMU going away is noticed (crashed)" ||
+    dt_fail "attach after the QEMU exited: $(dt_prop $ext Domain State)"
 
 # ---- a start in flight when SIGTERM arrives ------------------------------
 # A qemu-storage-daemon that takes a second to come up keeps Start busy.
