@@ -780,6 +780,20 @@ bp_qemu_storage_stop_finish(BpQemuStorage *st, GAsyncResult *result, GError **er
 }
 
 
+void
+bp_qemu_storage_kill(BpQemuStorage *st, int signum)
+{
+    if (!st->running)
+        return;
+    st->stop_requested = TRUE;
+    if (signum == SIGKILL)
+        st->killed = TRUE;
+    else
+        st->term_sent = TRUE;
+    bp_qemu_storage_signal(st, signum);
+}
+
+
 /* ---- graph and accessors ---------------------------------------------------- */
 
 static void

@@ -111,6 +111,14 @@ gboolean bp_qemu_storage_stop_finish(BpQemuStorage *storage,
                                      GAsyncResult *result,
                                      GError **error);
 
+/*
+ * Sends @signum (SIGTERM or SIGKILL) to QSD as a requested stop, without
+ * QMP: the exit info then says the stop was asked for.  SIGTERM lets QSD
+ * close its images, so bitmaps are written; SIGKILL leaves them
+ * inconsistent.  Completion is the "exited" signal.  No-op once exited.
+ */
+void bp_qemu_storage_kill(BpQemuStorage *st, int signum);
+
 /* Reads the node graph with every disk's chain resolved. */
 void bp_qemu_storage_read_graph_async(BpQemuStorage *storage,
                                       GCancellable *cancellable,
