@@ -377,29 +377,49 @@ bp_cmd_list(BpCtl *ctl, const BpCmd *cmd, GError **error)
 
 /* ---- dominfo --------------------------------------------------------- */
 
-/* The number of checkpoints of @dom and the name of its current one
- * (NULL for none). */
+/*
+ * The number of checkpoints of the domain at @path and the name of its
+ * current one (NULL for none), from the object manager: every checkpoint
+ * is an object whose Domain property is the domain's path.  One call,
+ * whichever checkpoint methods the daemon implements.
+ */
 static gboolean
-bp_dominfo_checkpoints(BpCtl *ctl, BpDomain *dom, GVariant *props,
+bp_dominfo_checkpoints(BpCtl *ctl, const char *path, GVariant *props,
                        guint *count, char **current, GError **error)
 {
-    g_auto(GStrv) paths = NULL;
+    g_autoptr(GVariant) reply = NULL;
+    g_autoptr(GVariant) objects = NULL;
     const char *cur = bp_props_string(props, "CurrentCheckpoint");
+    const char *opath;
+    GVariant *ifaces;
+    GVariantIter iter;
 
-    if (!bp_domain_call_list_checkpoints_sync(dom, bp_ctl_options(ctl, NULL),
-                                              bp_ctl_call_flags(ctl),
-                                              BP_CALL_TIMEOUT_READ, &paths,
-                                              NULL, error))
+    if (!(reply = g_dbus_connection_call_sync(ctl->bus, BP_BUS_NAME,
+                                              BP_MANAGER_PATH,
+                                              "org.freedesktop.DBus.ObjectManager",
+                                              "GetManagedObjects", NULL,
+                                              G_VARIANT_TYPE("(a{oa{sa{sv}}})"),
+                                              G_DBUS_CALL_FLAGS_NONE,
+                                              BP_CALL_TIMEOUT_READ, NULL,
+                                              error)))
         return FALSE;
-    *count = g_strv_length(paths);
+
+    *count = 0;
     *current = NULL;
-    if (*cur && !g_str_equal(cur, "/")) {
-        g_autoptr(GVariant) name = bp_ctl_get_property(ctl, cur,
-                                                       BP_IFACE_CHECKPOINT,
-                                                       "Name", error);
-        if (!name)
-            return FALSE;
-        *current = g_variant_dup_string(name, NULL);
+    objects = g_variant_get_child_value(reply, 0);
+    g_variant_iter_init(&iter, objects);
+    while (g_variant_iter_next(&iter, "{&o@a{sa{sv}}}", &opath, &ifaces)) {
+        g_autoptr(GVariant) owned = ifaces;
+        g_autoptr(GVariant) chk = g_variant_lookup_value(ifaces, BP_IFACE_CHECKPOINT,
+                                                         G_VARIANT_TYPE("a{sv}"));
+
+        if (!chk || !g_str_equal(bp_props_string(chk, "Domain"), path))
+            continue;
+        (*count)++;
+        if (g_str_equal(opath, cur)) {
+            g_free(*current);
+            *current = g_strdup(bp_props_string(chk, "Name"));
+        }
     }
     return TRUE;
 }
@@ -422,7 +442,7 @@ bp_cmd_dominfo(BpCtl *ctl, const BpCmd *cmd, GError **error)
         return FALSE;
     path = g_dbus_proxy_get_object_path(G_DBUS_PROXY(dom));
     if (!(props = bp_ctl_get_all(ctl, path, BP_IFACE_DOMAIN, error)) ||
-        !bp_dominfo_checkpoints(ctl, dom, props, &count, &current, error))
+        !bp_dominfo_checkpoints(ctl, path, props, &count, &current, error))
         return FALSE;
 
     if (ctl->json) {
