@@ -45,9 +45,12 @@ pass() { echo "ok: $*"; }
 tmp=$(mktemp -d /tmp/bp-ct.XXXXXX) || exit 99
 bus_pid=
 qsd_pid=
+sys_pid=
 cleanup() {
     # The domain's qemu-storage-daemon outlives the daemon by design.
     [ -n "$qsd_pid" ] && alive "$qsd_pid" && kill -9 "$qsd_pid" 2>/dev/null
+    [ -n "$sys_pid" ] && kill -9 "$sys_pid" 2>/dev/null
+    [ -f "$tmp/sysbus/pid" ] && kill "$(cat "$tmp/sysbus/pid")" 2>/dev/null
     if [ -n "$bus_pid" ]; then
         p=$(daemon_pid)
         [ -n "$p" ] && kill -9 "$p" 2>/dev/null
@@ -56,7 +59,7 @@ cleanup() {
     rm -rf "$tmp"
 }
 # A process that runs and is not a zombie (whose command line is empty).
-alive() { [ -n "$(tr -d '\0' </proc/"$1"/cmdline 2>/dev/null)" ]; }
+alive() { [ -n "$( (tr -d '\0' <"/proc/$1/cmdline") 2>/dev/null)" ]; }
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 
@@ -352,9 +355,79 @@ bp dominfo vm1
 [ $rc -eq 1 ] && grep -qx "error: failed to get domain 'vm1'" err ||
     fail "dominfo after undefine: rc=$rc $(cat err)"
 
+# ---- the system bus: root by default, and an unprivileged caller -------------------------
+# A bus of type "system" with blkpointd's bus policy; no polkit runs on
+# it, so the daemon refuses every caller but root.
+if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null 2>&1; then
+    mkdir -p sysbus
+    chmod 755 "$tmp" sysbus
+    cat >sysbus/bus.conf <<EOF
+<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-BUS Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>system</type>
+  <listen>unix:dir=$tmp/sysbus</listen>
+  <auth>EXTERNAL</auth>
+  <policy context="default">
+    <allow user="*"/>
+    <deny own="*"/>
+    <deny send_type="method_call"/>
+    <allow send_type="signal"/>
+    <allow send_requested_reply="true" send_type="method_return"/>
+    <allow send_requested_reply="true" send_type="error"/>
+    <allow receive_type="method_call"/>
+    <allow receive_type="method_return"/>
+    <allow receive_type="error"/>
+    <allow receive_type="signal"/>
+    <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus"/>
+  </policy>
+  <include>$top_srcdir/daemon/org.blkpoint.Blkpoint1.conf</include>
+</busconfig>
+EOF
+    "$DBUS_DAEMON" --config-file=sysbus/bus.conf --fork --print-address=3 \
+        --print-pid=4 3>sysbus/address 4>sysbus/pid || fail "the system bus did not start"
+    DBUS_SYSTEM_BUS_ADDRESS=$(head -n 1 sysbus/address)
+    export DBUS_SYSTEM_BUS_ADDRESS
+    "$blkpointd" --system --state-dir "$tmp/sysstate" --runtime-dir "$tmp/sysrun" \
+        2>>system.log &
+    sys_pid=$!
+    for i in $(seq 1 100); do
+        "$blkpoint" -q list >/dev/null 2>&1 && break
+        sleep 0.1
+    done
+
+    # No -c: root talks to the system bus.
+    "$blkpoint" define vm1.xml >out 2>err
+    rc=$?
+    expect "Domain 'vm1' defined from 'vm1.xml'\n\n" "define on the system bus as root" &&
+        pass "root's default connection is the system bus"
+
+    nobody="setpriv --reuid=65534 --regid=65534 --clear-groups"
+    $nobody "$blkpoint" -c system --no-user-interaction start vm1 >out 2>err
+    rc=$?
+    [ $rc -eq 1 ] && [ "$(head -n 1 err)" = "error: failed to get domain 'vm1'" ] &&
+        grep -q "^error: user 65534 may not call org.blkpoint.Blkpoint1.Manager.LookupDomain" err ||
+        fail "nobody's start: rc=$rc $(cat err)"
+    $nobody "$blkpoint" -c system --json define vm1.xml >out 2>err
+    [ "$(jq -r .error.name out)" = org.blkpoint.Blkpoint1.Error.AccessDenied ] &&
+        [ "$(jq -r .error.context out)" = "Failed to define domain from 'vm1.xml'" ] &&
+        pass "an unprivileged caller is refused, and told so, with the AccessDenied name" ||
+        fail "nobody's define --json: $(cat out) $(cat err)"
+    # Nothing changed: root still sees one stopped domain.
+    "$blkpoint" -q list --all >out 2>err
+    rc=$?
+    expect ' -   vm1   shut off\n' "list on the system bus after the refusals"
+    kill -TERM "$sys_pid"
+    wait "$sys_pid" 2>/dev/null
+    sys_pid=
+else
+    echo "skip: not root or no setpriv: the system bus part is not run"
+fi
+
 if [ $failures -ne 0 ]; then
     echo "---- daemon log"
     cat daemon.log
+    [ -f system.log ] && { echo "---- system daemon log"; cat system.log; }
 fi
 echo "$failures failure(s)"
 [ $failures -eq 0 ]
