@@ -195,6 +195,9 @@ bp_daemon_domain_next_op(BpDaemonDomain *dom)
     if (!op)
         return;
     dom->busy = TRUE;
+    /* The operation holds the domain until bp_daemon_domain_op_done(),
+     * even when its answer drops the caller's reference. */
+    g_object_ref(dom);
     op->func(dom, op->data);
 }
 
@@ -203,7 +206,7 @@ bp_daemon_domain_next_op(BpDaemonDomain *dom)
 static void
 bp_daemon_domain_op_done(BpDaemonDomain *dom)
 {
-    g_autoptr(BpDaemonDomain) hold = g_object_ref(dom);
+    g_autoptr(BpDaemonDomain) hold = dom;   /* the operation's reference */
 
     dom->busy = FALSE;
     bp_daemon_domain_next_op(dom);

@@ -1,0 +1,162 @@
+# daemon-testlib.sh: shared by the tests that run blkpointd from the build
+# tree on a private dbus-daemon.  Sourced, not run.
+#
+# The caller sets top_srcdir and top_builddir (make check does) and calls
+# dt_setup first; everything is created below $dt_tmp and removed, with
+# every process started here, when the shell exits.
+
+DBUS_DAEMON=${DBUS_DAEMON:-dbus-daemon}
+QEMU_IMG=${QEMU_IMG:-qemu-img}
+QEMU_STORAGE_DAEMON=${QEMU_STORAGE_DAEMON:-qemu-storage-daemon}
+BP_SCHEMA_DIR=${BP_SCHEMA_DIR:-$top_srcdir/xml-schemas}
+export QEMU_IMG QEMU_STORAGE_DAEMON BP_SCHEMA_DIR
+
+blkpointd=$top_builddir/daemon/blkpointd
+dt_failures=0
+dt_tmp=
+dt_pids=
+
+dt_fail() { echo "FAIL: $*"; dt_failures=$((dt_failures + 1)); }
+dt_pass() { echo "ok: $*"; }
+
+dt_have() { command -v "$1" >/dev/null 2>&1; }
+
+# dt_require PROGRAM...: skip the whole test (77) when one is missing.
+dt_require() {
+    for _p in "$@"; do
+        case $_p in
+            no|"") echo "SKIP: a required program was not found by configure"; exit 77 ;;
+        esac
+        dt_have "$_p" || { echo "SKIP: $_p not found"; exit 77; }
+    done
+}
+
+dt_cleanup() {
+    for _p in $dt_pids; do
+        kill -9 "$_p" 2>/dev/null
+    done
+    [ -n "$dt_tmp" ] && rm -rf "$dt_tmp"
+}
+
+dt_setup() {
+    # Short: sockets live below it (108 bytes at most).
+    dt_tmp=$(mktemp -d /tmp/bp-dt.XXXXXX) || exit 99
+    trap dt_cleanup EXIT
+    trap 'exit 1' INT TERM
+}
+
+# dt_track PID: killed at exit if still running.
+dt_track() { dt_pids="$dt_pids $1"; }
+
+# dt_bus NAME TYPE [INCLUDE]: starts a private dbus-daemon of TYPE
+# (session|system) listening in $dt_tmp/NAME, on which any user may
+# connect; with INCLUDE (a policy file) the bus denies owning names and
+# method calls unless that policy allows them, like the system bus.
+# Prints the address.
+dt_bus() {
+    _dir=$dt_tmp/$1
+    mkdir -p "$_dir" && chmod 755 "$dt_tmp" "$_dir"
+    {
+        echo '<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-BUS Bus Configuration 1.0//EN"'
+        echo ' "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">'
+        echo '<busconfig>'
+        echo "  <type>$2</type>"
+        echo "  <listen>unix:dir=$_dir</listen>"
+        echo '  <auth>EXTERNAL</auth>'
+        echo '  <policy context="default">'
+        echo '    <allow user="*"/>'
+        if [ -n "${3:-}" ]; then
+            echo '    <deny own="*"/>'
+            echo '    <deny send_type="method_call"/>'
+            echo '    <allow send_type="signal"/>'
+            echo '    <allow send_requested_reply="true" send_type="method_return"/>'
+            echo '    <allow send_requested_reply="true" send_type="error"/>'
+            echo '    <allow receive_type="method_call"/>'
+            echo '    <allow receive_type="method_return"/>'
+            echo '    <allow receive_type="error"/>'
+            echo '    <allow receive_type="signal"/>'
+            echo '    <allow send_destination="org.freedesktop.DBus"'
+            echo '           send_interface="org.freedesktop.DBus"/>'
+        else
+            echo '    <allow send_destination="*" eavesdrop="true"/>'
+            echo '    <allow eavesdrop="true"/>'
+            echo '    <allow own="*"/>'
+        fi
+        echo '  </policy>'
+        [ -n "${3:-}" ] && echo "  <include>$3</include>"
+        echo '</busconfig>'
+    } > "$_dir/bus.conf"
+    "$DBUS_DAEMON" --config-file="$_dir/bus.conf" --fork \
+        --print-address=3 --print-pid=4 3>"$_dir/address" 4>"$_dir/pid" || return 1
+    dt_track "$(cat "$_dir/pid")"
+    head -n 1 "$_dir/address"
+}
+
+# dt_call ARGS...: gdbus call on $dt_bus_opt (--session or --system) to the
+# daemon; prints the answer or the error on stdout.
+dt_call() {
+    gdbus call $dt_bus_opt --dest org.blkpoint.Blkpoint1 "$@" 2>&1
+}
+
+# dt_wait_name [present|absent]: waits up to 10 s for the daemon's name.
+dt_wait_name() {
+    _want=${1:-present}
+    for _i in $(seq 1 200); do
+        _r=$(gdbus call $dt_bus_opt --dest org.freedesktop.DBus \
+                 --object-path /org/freedesktop/DBus \
+                 --method org.freedesktop.DBus.NameHasOwner org.blkpoint.Blkpoint1 2>&1)
+        case "$_want:$_r" in
+            present:"(true,)"|absent:"(false,)") return 0 ;;
+        esac
+        sleep 0.05
+    done
+    return 1
+}
+
+# dt_start_daemon LOG ARGS...: starts blkpointd in the background with
+# ARGS, logging to LOG; sets $dt_daemon_pid and waits for the name.
+dt_start_daemon() {
+    _log=$1
+    shift
+    "$blkpointd" "$@" 2>>"$_log" &
+    dt_daemon_pid=$!
+    dt_track "$dt_daemon_pid"
+    dt_wait_name present || { dt_fail "blkpointd $* did not take the bus name"; cat "$_log"; return 1; }
+}
+
+# dt_stop_daemon: SIGTERM, then waits for the exit; returns its status.
+dt_stop_daemon() {
+    kill -TERM "$dt_daemon_pid"
+    wait "$dt_daemon_pid"
+}
+
+# dt_expect_error NAME ANSWER: the answer is the named error.
+dt_expect_error() {
+    case $2 in
+        *"GDBus.Error:org.blkpoint.Blkpoint1.Error.$1:"*) return 0 ;;
+    esac
+    return 1
+}
+
+# dt_prop PATH INTERFACE PROPERTY: the property's value as gdbus prints it.
+dt_prop() {
+    dt_call --object-path "$1" --method org.freedesktop.DBus.Properties.Get \
+        "org.blkpoint.Blkpoint1.$2" "$3"
+}
+
+# dt_wait_prop PATH INTERFACE PROPERTY VALUE: polls for up to 10 s.
+dt_wait_prop() {
+    for _i in $(seq 1 200); do
+        [ "$(dt_prop "$1" "$2" "$3")" = "$4" ] && return 0
+        sleep 0.05
+    done
+    return 1
+}
+
+dt_finish() {
+    if [ "$dt_failures" -ne 0 ]; then
+        echo "$dt_failures check(s) failed"
+        exit 1
+    fi
+    exit 0
+}
