@@ -198,9 +198,11 @@ main(int argc, char **argv)
     ctl->json |= cmd->json;
 
     if (cmd->help) {
+        /* virsh runs "CMD --help" as "help CMD", empty line included. */
         g_autofree char *text = bp_help_command(def);
 
         fputs(text, stdout);
+        bp_ctl_print_extra(ctl, "\n");
         return EXIT_SUCCESS;
     }
 
