@@ -274,21 +274,18 @@ bp_global_connect(const char *arg, const char *inline_value, const char *next,
 /*
  * Parses the global options at the start of @argv (argv[0] is the
  * program).  Returns the index of the command word (@argc when there is
- * none), or -1 with BP_ERROR_INVALID_ARGUMENT.  The default connection
- * comes from BLKPOINT_CONNECT, else bp_connect_default().
+ * none), or -1 with BP_ERROR_INVALID_ARGUMENT.  Without -c, the
+ * connection comes from BLKPOINT_CONNECT, else bp_connect_default().
  */
 int
 bp_global_parse(int argc, char **argv, BpGlobalOpts *opts, GError **error)
 {
     const char *env = g_getenv("BLKPOINT_CONNECT");
+    gboolean connect_given = FALSE;
     int i = 1;
 
     memset(opts, 0, sizeof(*opts));
     opts->connect = bp_connect_default();
-    if (env && *env && !bp_connect_parse(env, &opts->connect, error)) {
-        g_prefix_error(error, "BLKPOINT_CONNECT: ");
-        return -1;
-    }
 
     while (i < argc) {
         const char *arg = argv[i];
@@ -301,6 +298,9 @@ bp_global_parse(int argc, char **argv, BpGlobalOpts *opts, GError **error)
             i++;
             break;
         }
+
+        if (g_str_has_prefix(arg, "-c") || g_str_has_prefix(arg, "--connect"))
+            connect_given = TRUE;
 
         if (g_str_equal(arg, "-c") || g_str_equal(arg, "--connect")) {
             used = bp_global_connect(arg, NULL, next, opts, error);
@@ -329,6 +329,12 @@ bp_global_parse(int argc, char **argv, BpGlobalOpts *opts, GError **error)
         if (used < 0)
             return -1;
         i += used;
+    }
+
+    if (!connect_given && env && *env &&
+        !bp_connect_parse(env, &opts->connect, error)) {
+        g_prefix_error(error, "BLKPOINT_CONNECT: ");
+        return -1;
     }
     return i;
 }

@@ -192,6 +192,11 @@ test_global(void)
     g_assert_no_error(err);
 
     g_setenv("BLKPOINT_CONNECT", "qemu:///system", TRUE);
+    /* A wrong value does not matter when -c is given ... */
+    g_assert_cmpint(global("--connect=session list", &o, &err), ==, 2);
+    g_assert_no_error(err);
+    g_assert_cmpint(o.connect, ==, BP_CONNECT_SESSION);
+    /* ... and is an error when it is used. */
     g_assert_cmpint(global("list", &o, &err), ==, -1);
     g_assert_error(err, BP_ERROR, BP_ERROR_INVALID_ARGUMENT);
     g_assert_cmpstr(err->message, ==, "BLKPOINT_CONNECT: unknown connection "
