@@ -35,6 +35,15 @@ dt_cleanup() {
     for _p in $dt_pids; do
         kill -9 "$_p" 2>/dev/null
     done
+    # Domains a failed test left running (the daemon never stops them).
+    if [ -n "$dt_tmp" ]; then
+        for _f in $(find "$dt_tmp" -name qsd.pid 2>/dev/null); do
+            _p=$(cat "$_f")
+            # only if that pid is still a process of this test
+            tr '\0' ' ' < "/proc/$_p/cmdline" 2>/dev/null | grep -q "$dt_tmp" &&
+                kill -9 "$_p" 2>/dev/null
+        done
+    fi
     [ -n "$dt_tmp" ] && rm -rf "$dt_tmp"
 }
 
@@ -52,7 +61,8 @@ dt_track() { dt_pids="$dt_pids $1"; }
 # (session|system) listening in $dt_tmp/NAME, on which any user may
 # connect; with INCLUDE (a policy file) the bus denies owning names and
 # method calls unless that policy allows them, like the system bus.
-# Prints the address.
+# Sets $dt_bus_address.  (Not for $(...): the bus must be tracked by
+# this shell to be stopped at exit.)
 dt_bus() {
     _dir=$dt_tmp/$1
     mkdir -p "$_dir" && chmod 755 "$dt_tmp" "$_dir"
@@ -89,7 +99,7 @@ dt_bus() {
     "$DBUS_DAEMON" --config-file="$_dir/bus.conf" --fork \
         --print-address=3 --print-pid=4 3>"$_dir/address" 4>"$_dir/pid" || return 1
     dt_track "$(cat "$_dir/pid")"
-    head -n 1 "$_dir/address"
+    dt_bus_address=$(head -n 1 "$_dir/address")
 }
 
 # dt_call ARGS...: gdbus call on $dt_bus_opt (--session or --system) to the

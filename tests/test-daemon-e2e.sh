@@ -15,7 +15,13 @@
 #     (shutdown works; the persistent bitmap is written, not left in use);
 #   - a qemu-storage-daemon that dies is noticed (State "crashed"), and one
 #     that died while no daemon ran is recorded shut off;
-#   - undefine removes the object.
+#   - undefine removes the object;
+#   - the attach runtime: start connects to somebody else's QEMU,
+#     reconnects after a restart, shutdown only detaches, and that QEMU
+#     exiting is noticed;
+#   - a Start in flight when SIGTERM arrives is finished, answered and
+#     recorded (the name is released at once); --replace hands running
+#     domains to the new daemon.
 
 set -u
 
@@ -27,7 +33,8 @@ dt_require "$DBUS_DAEMON" "$QEMU_IMG" "$QEMU_STORAGE_DAEMON" gdbus nbdcopy
 [ -x "$blkpointd" ] || { echo "FAIL: $blkpointd not built"; exit 1; }
 dt_setup
 
-DBUS_SESSION_BUS_ADDRESS=$(dt_bus bus session) || { echo "FAIL: no bus"; exit 1; }
+dt_bus bus session || { echo "FAIL: no bus"; exit 1; }
+DBUS_SESSION_BUS_ADDRESS=$dt_bus_address
 export DBUS_SESSION_BUS_ADDRESS
 dt_bus_opt=--session
 log=$dt_tmp/daemon.log
@@ -252,6 +259,97 @@ dt_expect_error NoDomain "$r" && dt_pass "undefined domain: NoDomain" || dt_fail
 r=$(dt_call --object-path $root --method org.freedesktop.DBus.ObjectManager.GetManagedObjects)
 case $r in *"$vm1"*) dt_fail "object still exported: $r" ;; *) dt_pass "object removed" ;; esac
 
-dt_stop_daemon || dt_fail "second daemon's exit status $?"
+# ---- attach runtime: a QEMU somebody else runs ----------------------------
+img4=$dt_tmp/ext.qcow2
+"$QEMU_IMG" create -q -f qcow2 "$img4" 16M || exit 99
+mkdir -p "$dt_tmp/ext"
+"$QEMU_STORAGE_DAEMON" \
+    --blockdev "{\"driver\":\"file\",\"node-name\":\"f0\",\"filename\":\"$img4\"}" \
+    --blockdev '{"driver":"qcow2","node-name":"guest0","file":"f0"}' \
+    --chardev "socket,id=m,path=$dt_tmp/ext/qmp.sock,server=on,wait=off" \
+    --monitor chardev=m > "$dt_tmp/ext/log" 2>&1 &
+ext_pid=$!
+dt_track $ext_pid
+for _i in $(seq 1 100); do [ -S "$dt_tmp/ext/qmp.sock" ] && break; sleep 0.05; done
+cat > "$dt_tmp/ext.xml" <<EOF
+<domain>
+  <name>ext</name>
+  <devices>
+    <disk type='file'><driver type='qcow2'/><source file='$img4'/><target dev='vda'/></disk>
+  </devices>
+  <runtime type='attach'>
+    <monitor path='$dt_tmp/ext/qmp.sock'/>
+  </runtime>
+</domain>
+EOF
+ext=$root/domain/ext
+dt_call --object-path $root --method $M.DefineDomain "$(cat "$dt_tmp/ext.xml")" '{}' >/dev/null
+r=$(dt_call --object-path $ext --method $D.Start '{}')
+[ "$r" = "()" ] && [ "$(dt_prop $ext Domain State)" = "(<'running'>,)" ] &&
+    [ "$(dt_prop $ext Domain Runtime)" = "(<'attach'>,)" ] &&
+    [ "$(dt_prop $ext Domain Pid)" = "(<uint32 0>,)" ] &&
+    dt_pass "attach: Start connects to the QEMU's monitor" || dt_fail "attach start: $r"
+r=$(dt_call --object-path $ext --method $D.ListDisks '{}')
+[ "$r" = "([('vda', 'file', 'disk', '$img4', 'qcow2', '')],)" ] &&
+    dt_pass "attach: ListDisks, nothing exported by us" || dt_fail "attach ListDisks: $r"
+dt_stop_daemon
+dt_start_daemon "$log" $dargs || dt_finish
+dt_wait_prop $ext Domain State "(<'running'>,)" && dt_pass "attach: reconnected after a restart" ||
+    dt_fail "attach after restart: $(dt_prop $ext Domain State)"
+r=$(dt_call --object-path $ext --method $D.Shutdown '{}')
+[ "$r" = "()" ] && [ "$(dt_prop $ext Domain State)" = "(<'shutoff'>,)" ] && alive $ext_pid &&
+    dt_pass "attach: Shutdown detaches, the QEMU keeps running" || dt_fail "attach shutdown: $r"
+dt_call --object-path $ext --method $D.Start '{}' >/dev/null
+kill -TERM $ext_pid
+dt_wait_prop $ext Domain State "(<'crashed'>,)" &&
+    dt_pass "attach: the QEMU going away is noticed (crashed)" ||
+    dt_fail "attach after the QEMU exited: $(dt_prop $ext Domain State)"
+
+# ---- a start in flight when SIGTERM arrives ------------------------------
+# A qemu-storage-daemon that takes a second to come up keeps Start busy.
+printf '#!/bin/sh\nsleep 1\nexec "%s" "$@"\n' "$QEMU_STORAGE_DAEMON" > "$dt_tmp/slow-qsd"
+chmod +x "$dt_tmp/slow-qsd"
+printf '[qemu]\nqemu_storage_daemon=%s\n' "$dt_tmp/slow-qsd" > "$dt_tmp/slow.conf"
+img3=$dt_tmp/vm3.qcow2
+"$QEMU_IMG" create -q -f qcow2 "$img3" 16M || exit 99
+vm3=$root/domain/vm3
+dt_stop_daemon
+dt_start_daemon "$log" $dargs --config "$dt_tmp/slow.conf" || dt_finish
+dt_call --object-path $root --method $M.DefineDomain \
+    "$(sed -e 's|<name>vm1</name>|<name>vm3</name>|' -e "s|$img|$img3|" "$dt_tmp/vm1.xml")" '{}' >/dev/null
+dt_call --object-path $vm3 --method $D.Start '{}' > "$dt_tmp/start.out" &
+start_call=$!
+dt_wait_prop $vm3 Domain State "(<'starting'>,)" || dt_fail "vm3 never starting"
+stopped_at=$(date +%s)
+kill -TERM "$dt_daemon_pid"
+dt_wait_name absent && dt_pass "SIGTERM releases the name at once" || dt_fail "name kept"
+r=$(dt_call --object-path $root --method $M.ListDomains '{}')
+case $r in *Error*) dt_pass "no new calls while stopping" ;; *) dt_fail "call while stopping: $r" ;; esac
+wait $start_call
+[ "$(cat "$dt_tmp/start.out")" = "()" ] && dt_pass "the Start in flight finished and was answered" ||
+    dt_fail "Start in flight: $(cat "$dt_tmp/start.out")"
+wait "$dt_daemon_pid"
+st=$?
+[ $st -eq 0 ] && dt_pass "then the daemon exits 0 (after $(( $(date +%s) - stopped_at )) s)" ||
+    dt_fail "exit status $st"
+dt_start_daemon "$log" $dargs || dt_finish
+dt_wait_prop $vm3 Domain State "(<'running'>,)" && [ "$(dt_prop $vm3 Domain Pid)" != "(<uint32 0>,)" ] &&
+    dt_pass "the domain started during the stop was recorded: running after restart" ||
+    dt_fail "vm3 after restart: $(dt_prop $vm3 Domain State)"
+
+# ---- --replace hands the domains over -----------------------------------
+old_pid=$dt_daemon_pid
+"$blkpointd" $dargs --replace 2>>"$log" &
+dt_daemon_pid=$!
+dt_track "$dt_daemon_pid"
+wait "$old_pid"
+st=$?
+[ $st -eq 0 ] && dt_pass "--replace: the old daemon exits 0" || dt_fail "old daemon exit $st"
+dt_wait_name present || dt_fail "no daemon after --replace"
+dt_wait_prop $vm3 Domain State "(<'running'>,)" &&
+    r=$(dt_call --object-path $vm3 --method $D.Shutdown '{}') && [ "$r" = "()" ] &&
+    dt_pass "the new daemon manages vm3 (Shutdown)" || dt_fail "after --replace: $r"
+
+dt_stop_daemon || dt_fail "last daemon's exit status $?"
 grep -q "CRITICAL\|ERROR" "$log" && { dt_fail "criticals in the log:"; grep "CRITICAL\|ERROR" "$log"; }
 dt_finish

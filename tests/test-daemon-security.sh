@@ -75,8 +75,9 @@ img=$dt_tmp/vda.qcow2
 domxml="<domain><name>vm1</name><devices><disk type='file'><driver type='qcow2'/><source file='$img'/><target dev='vda'/></disk></devices></domain>"
 
 # ---- system bus ---------------------------------------------------------
-DBUS_SYSTEM_BUS_ADDRESS=$(dt_bus system system "$top_srcdir/daemon/org.blkpoint.Blkpoint1.conf") ||
+dt_bus system system "$top_srcdir/daemon/org.blkpoint.Blkpoint1.conf" ||
     { echo "FAIL: no bus"; exit 1; }
+DBUS_SYSTEM_BUS_ADDRESS=$dt_bus_address
 export DBUS_SYSTEM_BUS_ADDRESS
 dt_bus_opt=--system
 log=$dt_tmp/system.log
@@ -125,7 +126,8 @@ r3=$(dt_call --object-path $root/domain/vm1 --method $D.Undefine '{}')
 dt_stop_daemon || dt_fail "system daemon exit status $?"
 
 # ---- session bus ---------------------------------------------------------
-DBUS_SESSION_BUS_ADDRESS=$(dt_bus session session) || { echo "FAIL: no bus"; exit 1; }
+dt_bus session session || { echo "FAIL: no bus"; exit 1; }
+DBUS_SESSION_BUS_ADDRESS=$dt_bus_address
 export DBUS_SESSION_BUS_ADDRESS
 dt_bus_opt=--session
 dt_start_daemon "$dt_tmp/session.log" --session --state-dir "$dt_tmp/sstate" \
