@@ -48,7 +48,13 @@ qsd_pid=
 sys_pid=
 cleanup() {
     # The domain's qemu-storage-daemon outlives the daemon by design.
-    [ -n "$qsd_pid" ] && alive "$qsd_pid" && kill -9 "$qsd_pid" 2>/dev/null
+    # Only if the pid is still that qemu-storage-daemon (its command line
+    # names this test's directory).
+    if [ -n "$qsd_pid" ]; then
+        case $( (tr '\0' ' ' <"/proc/$qsd_pid/cmdline") 2>/dev/null) in
+            *qemu-storage-daemon*"$tmp"*) kill -9 "$qsd_pid" 2>/dev/null ;;
+        esac
+    fi
     [ -n "$sys_pid" ] && kill -9 "$sys_pid" 2>/dev/null
     [ -f "$tmp/sysbus/pid" ] && kill "$(cat "$tmp/sysbus/pid")" 2>/dev/null
     if [ -n "$bus_pid" ]; then
