@@ -67,7 +67,7 @@ pod_commands=$(sed -n '/^=head1 .*COMMANDS$/,/^=head1 EXIT/p' "$pod1" |
                sed -n 's/^=item B<\([a-z-]*\)>.*/\1/p' | sort)
 # The completion's table of commands and their options.
 comp_table=$(sed -n '/^declare -gA _blkpoint_options=(/,/^)/p' "$completion")
-comp_commands=$(echo "$comp_table" | sed -n 's/^    \[\([a-z-]*\)\]=".*/\1/p' | grep -vx help | sort -u)
+comp_commands=$(echo "$comp_table" | sed -n 's/^    \[\([a-z-]*\)\]=".*/\1/p' | sort -u)
 if [ "$pod_commands" = "$comp_commands" ]; then
     pass "blkpoint(1) and the completion know the same $(echo $pod_commands | wc -w) commands"
 else
@@ -81,9 +81,8 @@ for c in $pod_commands; do
     [ "$pod_opts" = "$comp_opts" ] ||
         fail "$c: man page options '$pod_opts' vs completion '$comp_opts'"
 done
-n_ni=$(grep -c '^(not yet implemented)' "$pod1")
-[ "$n_ni" = "$(echo $pod_commands | wc -w)" ] ||
-    fail "blkpoint(1): $n_ni commands marked (not yet implemented), want all"
+# Which commands carry the "(not yet implemented)" mark is checked
+# against the built client by tests/test-client-help.sh.
 pass "each command has the same options in blkpoint(1) and the completion"
 
 # ---- blkpointd.conf(5) against blkpointd.conf ---------------------------------

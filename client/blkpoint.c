@@ -1,0 +1,214 @@
+/*
+ * blkpoint: the virsh-like client of blkpointd.
+ *
+ *   blkpoint [GLOBAL OPTIONS] COMMAND [ARGUMENTS]
+ *
+ * This file holds main() and the table of commands; each group of
+ * commands lives in a file of its own (blkpoint-domain.c, ...), option
+ * parsing in blkpoint-opts.c, output layout in blkpoint-output.c, the
+ * D-Bus connection and error reporting in blkpoint-util.c.  blkpoint(1)
+ * documents the commands; client/blkpoint.bash-completion completes them.
+ *
+ * Commands the manual documents but this client does not implement yet
+ * are in the table without a handler: "help" leaves them out and running
+ * one says it is not implemented yet.
+ *
+ * Exit status, as virsh's: 0 on success, 1 on any failure.
+ */
+#include <config.h>
+
+#include <locale.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "blkpoint-cmd.h"
+#include "blkpoint-domain.h"
+#include "blkpoint-help.h"
+#include "blkpoint-util.h"
+#include "util/bp-error.h"
+#include "util/bp-i18n.h"
+
+#define BP_PLANNED(name, help) { name, NULL, NULL, help, NULL }
+
+static const BpCmdDef bp_cmds_domain[] = {
+    BP_PLANNED("autostart", N_("autostart a domain")),
+    BP_PLANNED("create", N_("create a domain from an XML file")),
+    { "define", bp_cmd_define, bp_opts_define,
+      N_("define (but don't start) a domain from an XML file"),
+      N_("Define a persistent domain from the <domain> document in FILE, or "
+         "update the definition of the domain with that name and UUID.") },
+    { "destroy", bp_cmd_destroy, bp_opts_destroy,
+      N_("destroy (stop) a domain"),
+      N_("Stop the domain at once: its jobs are cancelled and its "
+         "qemu-storage-daemon is terminated.  For the attach runtime only "
+         "the connection to its QEMU is closed.") },
+    { "domblklist", bp_cmd_domblklist, bp_opts_domblklist,
+      N_("list all domain blocks"),
+      N_("Get the summary of block devices for a domain: each disk's target "
+         "and source and, while a storage domain runs, the NBD export it is "
+         "served on.") },
+    { "dominfo", bp_cmd_dominfo, bp_opts_domain_only,
+      N_("domain information"),
+      N_("Returns basic information about the domain.") },
+    { "dumpxml", bp_cmd_dumpxml, bp_opts_dumpxml,
+      N_("domain information in XML"),
+      N_("Output the domain information as an XML dump to stdout: for a "
+         "running domain the live form, with the backing chains as opened "
+         "and the exports.") },
+    { "list", bp_cmd_list, bp_opts_list,
+      N_("list domains"),
+      N_("Returns list of domains.") },
+    { "shutdown", bp_cmd_shutdown, bp_opts_domain_only,
+      N_("gracefully shutdown a domain"),
+      N_("Stop the domain cleanly: its exports are removed and its dirty "
+         "bitmaps written to the images.  Refused while a job runs.") },
+    { "start", bp_cmd_start, bp_opts_start,
+      N_("start a (previously defined) inactive domain"),
+      N_("Start the domain's runtime: launch its qemu-storage-daemon "
+         "(storage runtime) or connect to its QEMU (attach runtime).") },
+    { "undefine", bp_cmd_undefine, bp_opts_undefine,
+      N_("undefine a domain"),
+      N_("Undefine an inactive domain, or convert persistent to transient.") },
+    { NULL, NULL, NULL, NULL, NULL }
+};
+
+static const BpCmdDef bp_cmds_checkpoint[] = {
+    BP_PLANNED("checkpoint-create", N_("Create a checkpoint from XML")),
+    BP_PLANNED("checkpoint-create-as", N_("Create a checkpoint from a set of args")),
+    BP_PLANNED("checkpoint-delete", N_("Delete a domain checkpoint")),
+    BP_PLANNED("checkpoint-dumpxml", N_("Dump XML for a domain checkpoint")),
+    BP_PLANNED("checkpoint-edit", N_("edit XML for a checkpoint")),
+    BP_PLANNED("checkpoint-info", N_("checkpoint information")),
+    BP_PLANNED("checkpoint-list", N_("List checkpoints for a domain")),
+    BP_PLANNED("checkpoint-parent", N_("Get the name of the parent of a checkpoint")),
+    { NULL, NULL, NULL, NULL, NULL }
+};
+
+static const BpCmdDef bp_cmds_backup[] = {
+    BP_PLANNED("backup-begin", N_("Start a disk backup of a live domain")),
+    BP_PLANNED("backup-dumpxml", N_("Dump XML for an ongoing domain block backup job")),
+    BP_PLANNED("backup-list", N_("List the backups the catalogue remembers")),
+    BP_PLANNED("backup-pull", N_("Copy a pull-mode backup's exports to files")),
+    BP_PLANNED("domjobabort", N_("abort active domain job")),
+    BP_PLANNED("domjobinfo", N_("domain job information")),
+    BP_PLANNED("restore", N_("Write a disk image as it was at a backup")),
+    { NULL, NULL, NULL, NULL, NULL }
+};
+
+static const BpCmdDef bp_cmds_snapshot[] = {
+    BP_PLANNED("blockcommit", N_("Start a block commit operation.")),
+    BP_PLANNED("blockjob", N_("Manage active block operations")),
+    BP_PLANNED("snapshot-create-as", N_("Create a snapshot from a set of args")),
+    { NULL, NULL, NULL, NULL, NULL }
+};
+
+static const BpCmdDef bp_cmds_blkpoint[] = {
+    { "help", bp_cmd_help, bp_opts_help,
+      N_("print help"),
+      N_("Prints global help, command specific help, or help for a group of "
+         "related commands") },
+    { "version", bp_cmd_version, NULL,
+      N_("show version"),
+      N_("Display the version of the client, of the daemon and of the QEMU "
+         "it uses.") },
+    { NULL, NULL, NULL, NULL, NULL }
+};
+
+static const BpCmdGroup bp_cmd_groups[] = {
+    { "domain", N_("Domain Management"), bp_cmds_domain },
+    { "checkpoint", N_("Checkpoint"), bp_cmds_checkpoint },
+    { "backup", N_("Backup"), bp_cmds_backup },
+    { "snapshot", N_("Snapshot and Block Jobs"), bp_cmds_snapshot },
+    { "blkpoint", N_("blkpoint itself"), bp_cmds_blkpoint },
+    { NULL, NULL, NULL }
+};
+
+
+/* "blkpoint --help". */
+static void
+bp_print_usage(const char *progname)
+{
+    g_autofree char *usage = bp_help_usage(progname);
+    g_autofree char *groups = bp_help_groups(bp_cmd_groups, NULL);
+
+    printf("%s%s", usage, groups);
+    printf("  %s\n\n", _("(specify help <group> for details about the commands in the group)"));
+    printf("  %s\n\n", _("(specify help <command> for details about the command)"));
+}
+
+
+/* Fails the run before a command could start: the message, and with
+ * --json the error document. */
+static int
+bp_fail_early(BpCtl *ctl, GError *error)
+{
+    bp_ctl_report_error(ctl, error);
+    return EXIT_FAILURE;
+}
+
+
+int
+main(int argc, char **argv)
+{
+    g_autoptr(GError) err = NULL;
+    g_autoptr(BpCtl) ctl = NULL;
+    g_autoptr(BpCmd) cmd = NULL;
+    BpGlobalOpts gopts;
+    const BpCmdDef *def;
+    gboolean ok;
+    int idx;
+
+    bp_i18n_init();
+    bp_error_register_dbus();
+
+    if ((idx = bp_global_parse(argc, argv, &gopts, &err)) < 0) {
+        fprintf(stderr, _("error: %s\n"), err->message);
+        return EXIT_FAILURE;
+    }
+    ctl = bp_ctl_new(&gopts, bp_cmd_groups);
+
+    if (gopts.help) {
+        g_autofree char *progname = g_path_get_basename(argv[0]);
+
+        bp_print_usage(progname);
+        return EXIT_SUCCESS;
+    }
+    if (gopts.version || gopts.version_long) {
+        bp_version_print(ctl, gopts.version_long);
+        return EXIT_SUCCESS;
+    }
+    if (idx >= argc) {
+        g_set_error(&err, BP_ERROR, BP_ERROR_INVALID_ARGUMENT,
+                    _("no command given; 'blkpoint help' lists the commands"));
+        return bp_fail_early(ctl, err);
+    }
+
+    if (!(def = bp_cmd_lookup(bp_cmd_groups, argv[idx]))) {
+        g_set_error(&err, BP_ERROR, BP_ERROR_INVALID_ARGUMENT,
+                    _("unknown command: '%s'"), argv[idx]);
+        return bp_fail_early(ctl, err);
+    }
+    if (!def->handler) {
+        g_set_error(&err, BP_ERROR, BP_ERROR_OPERATION_UNSUPPORTED,
+                    _("command '%s' is not implemented yet"), def->name);
+        return bp_fail_early(ctl, err);
+    }
+    if (!(cmd = bp_cmd_parse(def, argc - idx - 1, argv + idx + 1, &err)))
+        return bp_fail_early(ctl, err);
+    ctl->json |= cmd->json;
+
+    if (cmd->help) {
+        /* virsh runs "CMD --help" as "help CMD", empty line included. */
+        g_autofree char *text = bp_help_command(def);
+
+        fputs(text, stdout);
+        bp_ctl_print_extra(ctl, "\n");
+        return EXIT_SUCCESS;
+    }
+
+    if (!(ok = def->handler(ctl, cmd, &err)))
+        bp_ctl_report_error(ctl, err);
+    /* virsh ends every command's output with an empty line, unless -q. */
+    bp_ctl_print_extra(ctl, "\n");
+    return ok ? EXIT_SUCCESS : EXIT_FAILURE;
+}
