@@ -248,6 +248,16 @@ bp_planner_backup_bitmap(BpPlan *plan,
         node = top;
     if (!tmp_name)
         tmp_name = default_name = bp_planner_backup_bitmap_name(target);
+    for (guint i = 0; i < plan->tmp_bitmaps->len; i++) {
+        const BpPlanTmpBitmap *tmp = g_ptr_array_index(plan->tmp_bitmaps, i);
+
+        if (g_str_equal(tmp->node, node) && g_str_equal(tmp->name, tmp_name)) {
+            g_set_error(error, BP_ERROR, BP_ERROR_EXISTS,
+                        _("the plan already puts a temporary bitmap '%s' on node '%s'"),
+                        tmp_name, node);
+            return FALSE;
+        }
+    }
     if (!bp_planner_tmp_bitmap_prepare(part, graph, node, tmp_name, error))
         return FALSE;
 

@@ -255,7 +255,8 @@ gboolean bp_planner_checkpoint_redefine_check(const BpBlockGraph *graph,
  * leftover of that name is removed first (plan->before).
  * Refused: @target not in the graph (BP_ERROR_INVALID_ARGUMENT); the
  * chain is not valid (BP_ERROR_CHECKPOINT_INCONSISTENT, with the
- * reason); a persistent bitmap @tmp_name on @node (BP_ERROR_EXISTS).
+ * reason); a persistent bitmap @tmp_name on @node, or one that @plan
+ * already adds there (BP_ERROR_EXISTS).
  */
 gboolean bp_planner_backup_bitmap(BpPlan *plan,
                                   const BpBlockGraph *graph,
