@@ -251,7 +251,8 @@ bp_daemon_domain_run_stopped(BpDomainRun *run, gboolean requested, gpointer user
 
     bp_log_domain(clean ? G_LOG_LEVEL_MESSAGE : G_LOG_LEVEL_WARNING, dom->def->name,
                   "%s", msg ? msg : "stopped");
-    if (!bp_domain_ops_record_stopped(dom->daemon->store, dom->id, clean, msg, &err))
+    if (!bp_domain_ops_record_stopped(dom->daemon->store, dom->id, clean, msg,
+                                      bp_domain_run_get_def(run), &err))
         bp_log_domain(G_LOG_LEVEL_WARNING, dom->def->name,
                       "cannot record that the domain stopped: %s", err->message);
     bp_domain_ops_remove_status(rundir);
@@ -647,7 +648,7 @@ bp_daemon_domain_reconnect_cb(GObject *source G_GNUC_UNUSED, GAsyncResult *resul
                   "no longer running, recorded as shut off: %s", err->message);
     if (!bp_domain_ops_record_stopped(dom->daemon->store, dom->id,
                                       dom->def->runtime != BP_RUNTIME_STORAGE,
-                                      err->message, &rec))
+                                      err->message, NULL, &rec))
         bp_log_domain(G_LOG_LEVEL_WARNING, dom->def->name,
                       "cannot record that the domain stopped: %s", rec->message);
     rundir = bp_domain_runtime_dir(dom->def, dom->daemon->config->runtime_dir);
