@@ -7,7 +7,8 @@
 # runtime; stopped and started in the middle, and the daemon restarted),
 # and on a two-disk domain that never runs (offline runtime: qemu-img,
 # writes straight into the images, sizes through a read-only
-# qemu-storage-daemon):
+# qemu-storage-daemon); a shorter one on the attach runtime (a
+# qemu-storage-daemon this test runs, reached through its QMP socket):
 #
 #   c1 -> c2 -> c3 with writes between them; for every checkpoint and
 #   disk the size GetXMLDesc reports equals exactly the clusters written
@@ -251,6 +252,63 @@ r=$(dt_call --object-path $root/domain/vm --method $D.Shutdown '{}')
 [ "$r" = "()" ] || dt_fail "Shutdown vm again: $r"
 echo "# offline sequence and restart: $(($(ms) - t1)) ms"
 
+# ---- the attach runtime: a QEMU somebody else runs ------------------------------
+
+mkdir -p "$dt_tmp/ext" "$dt_tmp/exp/ext"
+for d in vda vdb; do
+    "$QEMU_IMG" create -q -f qcow2 "$dt_tmp/ext/$d.qcow2" 16M || exit 99
+done
+"$QEMU_STORAGE_DAEMON" \
+    --blockdev "{\"driver\":\"file\",\"node-name\":\"f0\",\"filename\":\"$dt_tmp/ext/vda.qcow2\"}" \
+    --blockdev '{"driver":"qcow2","node-name":"guest0","file":"f0"}' \
+    --blockdev "{\"driver\":\"file\",\"node-name\":\"f1\",\"filename\":\"$dt_tmp/ext/vdb.qcow2\"}" \
+    --blockdev '{"driver":"qcow2","node-name":"guest1","file":"f1"}' \
+    --nbd-server "addr.type=unix,addr.path=$dt_tmp/ext/nbd.sock" \
+    --export type=nbd,id=e0,node-name=guest0,name=vda,writable=on \
+    --export type=nbd,id=e1,node-name=guest1,name=vdb,writable=on \
+    --chardev "socket,id=m,path=$dt_tmp/ext/qmp.sock,server=on,wait=off" \
+    --monitor chardev=m > "$dt_tmp/ext/log" 2>&1 &
+ext_pid=$!
+dt_track $ext_pid
+for _i in $(seq 1 100); do [ -S "$dt_tmp/ext/qmp.sock" ] && break; sleep 0.05; done
+xml="<domain><name>ext</name><runtime type='attach'><monitor path='$dt_tmp/ext/qmp.sock'/></runtime><devices>"
+for d in vda vdb; do
+    xml="$xml<disk type='file'><driver type='qcow2'/><source file='$dt_tmp/ext/$d.qcow2'/><target dev='$d'/></disk>"
+done
+xml="$xml</devices></domain>"
+dt_call --object-path $root --method $M.DefineDomain "$xml" '{}' > /dev/null
+r=$(dt_call --object-path $root/domain/ext --method $D.Start '{}')
+[ "$r" = "()" ] || dt_fail "attach Start: $r"
+# ext_write DISK OFFSET LENGTH: through the other QEMU's own exports
+ext_write() {
+    qemu-io -f raw "nbd+unix:///$1?socket=$dt_tmp/ext/nbd.sock" -c "write -P 0x33 $2 $3" \
+        > /dev/null || dt_fail "ext write $*"
+    for _f in "$dt_tmp/exp/ext"/*."$1"; do
+        [ -e "$_f" ] || continue
+        seq $(($2 / CL)) $((($2 + $3 - 1) / CL)) >> "$_f"
+    done
+}
+create ext c1
+ext_write vda $((2 * CL)) 10
+create ext c2
+ext_write vdb $((6 * CL)) $((2 * CL))
+check_sizes ext c1 c2
+r=$(dt_call --object-path "$(cpath ext c1)" --method $C.Delete '{}')
+[ "$r" = "()" ] && untrack ext c1 || dt_fail "ext delete c1: $r"
+check_sizes ext c2
+r=$(dt_call --object-path $root/domain/ext --method $D.Shutdown '{}')
+[ "$r" = "()" ] || dt_fail "attach Shutdown: $r"
+# its owner stops it cleanly: the bitmap is written into the image
+kill -TERM $ext_pid
+wait $ext_pid
+case $("$QEMU_IMG" info "$dt_tmp/ext/vdb.qcow2") in
+    *"name: c2"*) case $("$QEMU_IMG" info "$dt_tmp/ext/vdb.qcow2") in
+        *"name: c1"*) dt_fail "attach: c1 is still in the image" ;;
+        *) dt_pass "attach runtime: create, sizes, delete over the other QEMU's monitor" ;;
+        esac ;;
+    *) dt_fail "attach: c2 did not reach the image" ;;
+esac
+
 # ---- the bitmaps themselves, exported read-only ------------------------------
 
 # map_clusters DOM DISK BITMAP: the dirty clusters nbdinfo reports.
@@ -269,7 +327,7 @@ map_clusters() {
     for _i in $(seq 1 100); do [ -e "$_dir/qsd.pid" ] || break; sleep 0.02; done
 }
 
-for spec in vm:c1 vm:c3 vm:c4 vm:c5 off:c1 off:c3 off:c4; do
+for spec in vm:c1 vm:c3 vm:c4 vm:c5 off:c1 off:c3 off:c4 ext:c2; do
     dom=${spec%%:*}
     c=${spec#*:}
     for d in vda vdb; do
