@@ -227,6 +227,10 @@ sequence() {
 # ---- a running domain ---------------------------------------------------------
 
 define vm storage
+gdbus monitor --session --dest org.blkpoint.Blkpoint1 > "$dt_tmp/monitor" 2>&1 &
+monitor_pid=$!
+dt_track $monitor_pid
+sleep 0.3
 r=$(dt_call --object-path $root/domain/vm --method $D.Start '{}')
 [ "$r" = "()" ] || dt_fail "Start vm: $r"
 ms() { echo $(($(date +%s%N) / 1000000)); }
@@ -235,6 +239,14 @@ sequence vm
 r=$(dt_call --object-path $root/domain/vm --method $D.Shutdown '{}')
 [ "$r" = "()" ] || dt_fail "Shutdown vm: $r"
 t1=$(ms)
+kill $monitor_pid
+mon=$dt_tmp/monitor
+grep -q "InterfacesAdded (objectpath '$(cpath vm c1)', {'org.blkpoint.Blkpoint1.Checkpoint': {.*'State': <'valid'>" "$mon" &&
+    grep -q "InterfacesRemoved (objectpath '$(cpath vm c2)'" "$mon" &&
+    grep -q "^$(cpath vm c2): org.freedesktop.DBus.Properties.PropertiesChanged ('org.blkpoint.Blkpoint1.Checkpoint', {.*'IsCurrent': <false>" "$mon" &&
+    grep -q "^$root/domain/vm: org.freedesktop.DBus.Properties.PropertiesChanged ('org.blkpoint.Blkpoint1.Domain', {'CurrentCheckpoint': <objectpath '$(cpath vm c4)'>" "$mon" &&
+    dt_pass "InterfacesAdded/Removed and PropertiesChanged for checkpoints" ||
+    { dt_fail "signals"; grep -i checkpoint "$mon" | head -20; }
 echo "# running sequence: $((t1 - t0)) ms"
 
 # ---- a domain that never runs --------------------------------------------------
@@ -337,6 +349,15 @@ for spec in vm:c1 vm:c3 vm:c4 vm:c5 off:c1 off:c3 off:c4 ext:c2; do
     done
 done
 dt_pass "nbdinfo --map of every bitmap lists exactly the clusters written since its checkpoint"
+
+# undefined with its checkpoints' metadata: the objects go too
+r=$(dt_call --object-path $root/domain/off --method $D.Undefine "{'checkpoints-metadata': <true>}")
+objs=$(dt_call --object-path $root --method org.freedesktop.DBus.ObjectManager.GetManagedObjects)
+case "$r:$objs" in
+    "():"*"/domain/off"*) dt_fail "objects of off remain after Undefine" ;;
+    "():"*"/domain/vm/checkpoint/c5"*) dt_pass "Undefine removes the domain's checkpoint objects" ;;
+    *) dt_fail "Undefine off: $r" ;;
+esac
 
 grep "CRITICAL" "$log" && dt_fail "criticals in the daemon log"
 dt_finish
