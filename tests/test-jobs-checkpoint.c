@@ -635,11 +635,100 @@ test_unclean_exit(void)
 }
 
 
+/* c1 -> c2 -> {c3, c4 -> c5}: children-only, then children. */
+static void
+test_delete_children(void)
+{
+    g_autofree char *dir = bp_test_mkdtemp();
+    g_autoptr(CtDomain) d = NULL;
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GPtrArray) names = NULL;
+    g_autoptr(BpStoreCheckpoint) row = NULL;
+    g_autofree char *c1 = NULL, *c2 = NULL, *c3 = NULL, *c4 = NULL, *c5 = NULL, *c6 = NULL;
+    g_autofree char *sock = NULL;
+
+    qt_require_tools();
+    d = ct_domain_new(dir, "tree", 0);
+    ct_domain_start(d);
+    sock = ct_domain_nbd_socket(d);
+    c1 = create_ok(d, "c1");
+    c2 = create_ok(d, "c2");
+    c3 = create_ok(d, "c3");
+    g_assert_true(bp_store_checkpoint_set_current(d->store, d->id, "c2", &error));
+    c4 = create_ok(d, "c4");
+    c5 = create_ok(d, "c5");
+    qt_nbd_write(sock, "vdb", 0, CL, 0x11);
+
+    names = bp_checkpoint_ops_list(d->store, d->id, NULL, BP_CHECKPOINT_LIST_TOPOLOGICAL,
+                                   &error);
+    assert_names(names, "c1 c2 c3 c4 c5");
+    g_clear_pointer(&names, g_ptr_array_unref);
+    names = bp_checkpoint_ops_list(d->store, d->id, "c2", BP_CHECKPOINT_LIST_DESCENDANTS,
+                                   &error);
+    assert_names(names, "c3 c4 c5");
+    g_clear_pointer(&names, g_ptr_array_unref);
+    names = bp_checkpoint_ops_list(d->store, d->id, NULL, BP_CHECKPOINT_LIST_ROOTS, &error);
+    assert_names(names, "c1");
+    g_clear_pointer(&names, g_ptr_array_unref);
+    names = bp_checkpoint_ops_list(d->store, d->id, NULL, BP_CHECKPOINT_LIST_NO_LEAVES,
+                                   &error);
+    assert_names(names, "c1 c2 c4");
+    g_clear_pointer(&names, g_ptr_array_unref);
+    g_assert_null(bp_checkpoint_ops_list(d->store, d->id, "c2", BP_CHECKPOINT_LIST_ROOTS,
+                                         &error));
+    g_assert_error(error, BP_ERROR, BP_ERROR_INVALID_ARGUMENT);
+    g_clear_error(&error);
+
+    g_assert_false(ct_delete(d, "c2", BP_CHECKPOINT_DELETE_CHILDREN |
+                             BP_CHECKPOINT_DELETE_CHILDREN_ONLY, &error));
+    g_assert_error(error, BP_ERROR, BP_ERROR_INVALID_ARGUMENT);
+    g_clear_error(&error);
+    g_assert_false(ct_delete(d, "c9", 0, &error));
+    g_assert_error(error, BP_ERROR, BP_ERROR_NO_CHECKPOINT);
+    g_clear_error(&error);
+
+    /* children-only: c3, c4, c5 go (one transaction), c2 becomes current */
+    g_assert_true(ct_delete(d, "c2", BP_CHECKPOINT_DELETE_CHILDREN_ONLY, &error));
+    g_assert_no_error(error);
+    names = bp_checkpoint_ops_list(d->store, d->id, NULL, BP_CHECKPOINT_LIST_TOPOLOGICAL,
+                                   &error);
+    assert_names(names, "c1 c2");
+    g_clear_pointer(&names, g_ptr_array_unref);
+    row = ct_row(d, "c2");
+    g_assert_true(row->current);
+    assert_no_bitmap(d, "c3");
+    assert_no_bitmap(d, "c4");
+    assert_no_bitmap(d, "c5");
+    g_assert_cmpint(size_of(d, "c2", "vdb"), ==, CL);
+
+    /* metadata only: the bitmap stays */
+    g_assert_true(ct_delete(d, "c2", BP_CHECKPOINT_DELETE_METADATA, &error));
+    g_assert_no_error(error);
+    g_assert_null(ct_row(d, "c2"));
+    {
+        g_autoptr(BpBlockGraph) graph = ct_graph(d);
+
+        g_assert_nonnull(ct_bitmap(graph, "vda", 0, "c2"));
+    }
+    /* children: c1 and everything below */
+    c6 = create_ok(d, "c6");
+    g_assert_true(ct_delete(d, "c1", BP_CHECKPOINT_DELETE_CHILDREN, &error));
+    g_assert_no_error(error);
+    names = bp_checkpoint_ops_list(d->store, d->id, NULL, 0, &error);
+    assert_names(names, "");
+    assert_no_bitmap(d, "c1");
+    assert_no_bitmap(d, "c6");
+    ct_domain_stop(d);
+    bp_test_rmdir(dir);
+}
+
+
 int
 main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/jobs/checkpoint/running", test_running);
+    g_test_add_func("/jobs/checkpoint/delete-children", test_delete_children);
     g_test_add_func("/jobs/checkpoint/create-fails", test_create_fails);
     g_test_add_func("/jobs/checkpoint/crash-running", test_crash_running);
     g_test_add_func("/jobs/checkpoint/offline", test_offline);
