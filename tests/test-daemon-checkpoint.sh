@@ -18,6 +18,9 @@
 #   c3 redefined from its saved XML: a second branch c1 -> {c3, c4};
 #   writes; every size exact again.
 #
+# A bitmap removed while no daemon runs makes its checkpoint
+# "inconsistent" when the daemon starts; it is still deleted.
+#
 # Afterwards, with nothing running, each bitmap is exported read-only by
 # a qemu-storage-daemon started here and "nbdinfo --map" must list
 # exactly the clusters written since its checkpoint.
@@ -350,12 +353,30 @@ for spec in vm:c1 vm:c3 vm:c4 vm:c5 off:c1 off:c3 off:c4 ext:c2; do
 done
 dt_pass "nbdinfo --map of every bitmap lists exactly the clusters written since its checkpoint"
 
+# a bitmap removed while no daemon ran: the next daemon finds out
+dt_stop_daemon
+"$QEMU_IMG" bitmap --remove "$dt_tmp/vm/vdb.qcow2" c5 || dt_fail "qemu-img bitmap --remove"
+dt_start_daemon "$log" $dargs || dt_finish
+if dt_wait_prop "$(cpath vm c5)" Checkpoint State "(<'inconsistent'>,)"; then
+    case $(dt_prop "$(cpath vm c5)" Checkpoint StateReason) in
+        *vdb*c5*) dt_pass "daemon start: a missing bitmap makes its checkpoint inconsistent" ;;
+        *) dt_fail "StateReason: $(dt_prop "$(cpath vm c5)" Checkpoint StateReason)" ;;
+    esac
+else
+    dt_fail "c5 after the restart: $(dt_prop "$(cpath vm c5)" Checkpoint State)"
+fi
+expect_prop "$(cpath vm c1)" Checkpoint State "(<'valid'>,)"
+r=$(dt_call --object-path "$(cpath vm c5)" --method $C.Delete '{}')
+[ "$r" = "()" ] && [ -z "$("$QEMU_IMG" info "$dt_tmp/vm/vda.qcow2" | grep 'name: c5')" ] &&
+    dt_pass "an inconsistent checkpoint is deleted with what is left of its bitmaps" ||
+    dt_fail "delete inconsistent c5: $r"
+
 # undefined with its checkpoints' metadata: the objects go too
 r=$(dt_call --object-path $root/domain/off --method $D.Undefine "{'checkpoints-metadata': <true>}")
 objs=$(dt_call --object-path $root --method org.freedesktop.DBus.ObjectManager.GetManagedObjects)
 case "$r:$objs" in
     "():"*"/domain/off"*) dt_fail "objects of off remain after Undefine" ;;
-    "():"*"/domain/vm/checkpoint/c5"*) dt_pass "Undefine removes the domain's checkpoint objects" ;;
+    "():"*"/domain/vm/checkpoint/c4"*) dt_pass "Undefine removes the domain's checkpoint objects" ;;
     *) dt_fail "Undefine off: $r" ;;
 esac
 
