@@ -19,7 +19,8 @@
 #   writes; every size exact again.
 #
 # A bitmap removed while no daemon runs makes its checkpoint
-# "inconsistent" when the daemon starts; it is still deleted.
+# "inconsistent" when the daemon starts; it is still deleted.  A killed
+# qemu-storage-daemon makes the checkpoints "inconsistent", with the reason.
 #
 # Afterwards, with nothing running, each bitmap is exported read-only by
 # a qemu-storage-daemon started here and "nbdinfo --map" must list
@@ -370,6 +371,18 @@ r=$(dt_call --object-path "$(cpath vm c5)" --method $C.Delete '{}')
 [ "$r" = "()" ] && [ -z "$("$QEMU_IMG" info "$dt_tmp/vm/vda.qcow2" | grep 'name: c5')" ] &&
     dt_pass "an inconsistent checkpoint is deleted with what is left of its bitmaps" ||
     dt_fail "delete inconsistent c5: $r"
+
+# the domain's qemu-storage-daemon killed: its bitmaps were not written
+r=$(dt_call --object-path $root/domain/vm --method $D.Start '{}')
+[ "$r" = "()" ] || dt_fail "Start vm for the kill: $r"
+pid=$(dt_prop $root/domain/vm Domain Pid | sed 's/^(<uint32 \([0-9]*\)>,)$/\1/')
+kill -9 "$pid"
+dt_wait_prop $root/domain/vm Domain State "(<'crashed'>,)" || dt_fail "vm not crashed"
+expect_prop "$(cpath vm c1)" Checkpoint State "(<'inconsistent'>,)"
+case $(dt_prop "$(cpath vm c1)" Checkpoint StateReason) in
+    *"signal 9"*) dt_pass "a killed qemu-storage-daemon makes the checkpoints inconsistent" ;;
+    *) dt_fail "StateReason after the kill: $(dt_prop "$(cpath vm c1)" Checkpoint StateReason)" ;;
+esac
 
 # undefined with its checkpoints' metadata: the objects go too
 r=$(dt_call --object-path $root/domain/off --method $D.Undefine "{'checkpoints-metadata': <true>}")
