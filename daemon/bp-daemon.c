@@ -62,6 +62,7 @@ bp_daemon_add_domain(BpDaemon *daemon, BpDaemonDomain *dom)
     g_hash_table_insert(daemon->domains, g_strdup(bp_daemon_domain_get_name(dom)),
                         g_object_ref(dom));
     g_dbus_object_manager_server_export(daemon->objman, bp_daemon_domain_get_object(dom));
+    bp_checkpoint_table_sync(bp_daemon_domain_get_checkpoints(dom));
 }
 
 
@@ -101,6 +102,9 @@ bp_daemon_load_domains(BpDaemon *daemon, GError **error)
         bp_daemon_add_domain(daemon, dom);
         if (row->state == BP_STORE_DOMAIN_RUNNING)
             bp_daemon_domain_reconnect(dom, (GPid) row->pid, row->monitor_path);
+        /* After the reconnection, so that a running domain is asked
+         * over QMP and one that is not has its images read. */
+        bp_checkpoint_queue_reconcile(dom);
     }
     g_debug("%u domains in the catalogue", rows->len);
     return TRUE;

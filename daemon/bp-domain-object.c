@@ -20,8 +20,6 @@
 #define BP_STATE_STOPPING "stopping"
 #define BP_STATE_CRASHED "crashed"
 
-typedef void (*BpDomainOpFunc)(BpDaemonDomain *dom, gpointer data);
-
 typedef struct {
     BpDomainOpFunc func;
     gpointer data;
@@ -36,6 +34,7 @@ struct _BpDaemonDomain {
     char *path;
     BpObjectSkeleton *object;
     BpDomain *iface;                /* the interface skeleton */
+    BpCheckpointTable *checkpoints; /* its checkpoints' objects */
 
     BpDomainRun *run;               /* while running */
     gulong stopped_handler;
@@ -134,19 +133,36 @@ bp_daemon_domain_set_state(BpDaemonDomain *dom, const char *state)
 }
 
 
-static void
-bp_daemon_domain_update_current_checkpoint(BpDaemonDomain *dom)
+BpDaemon *
+bp_daemon_domain_get_daemon(BpDaemonDomain *dom)
 {
-    g_autoptr(GError) err = NULL;
-    g_autoptr(BpStoreCheckpoint) chk = NULL;
-    g_autofree char *path = NULL;
+    return dom->daemon;
+}
 
-    chk = bp_store_checkpoint_get_current(dom->daemon->store, dom->id, &err);
-    if (err)
-        g_warning("domain %s: %s", dom->def->name, err->message);
-    if (chk)
-        path = bp_daemon_domain_checkpoint_path(dom->path, chk->name);
-    bp_domain_set_current_checkpoint(dom->iface, path ? path : "/");
+
+BpDomain *
+bp_daemon_domain_get_iface(BpDaemonDomain *dom)
+{
+    return dom->iface;
+}
+
+
+BpCheckpointTable *
+bp_daemon_domain_get_checkpoints(BpDaemonDomain *dom)
+{
+    return dom->checkpoints;
+}
+
+
+BpBlockAccess *
+bp_daemon_domain_block_access(BpDaemonDomain *dom, GError **error)
+{
+    g_autoptr(BpQemuRuntimeConfig) config = NULL;
+
+    if (dom->run && bp_domain_run_is_running(dom->run))
+        return bp_block_access_new_run(dom->run);
+    config = bp_daemon_runtime_config(dom->daemon, dom->def);
+    return bp_block_access_new_offline(dom->def, config, error);
 }
 
 
@@ -173,7 +189,7 @@ bp_daemon_domain_fail(BpDaemonDomain *dom, BpMethodArgs *args, const GError *err
 static void bp_daemon_domain_next_op(BpDaemonDomain *dom);
 
 
-static void
+void
 bp_daemon_domain_enqueue(BpDaemonDomain *dom, BpDomainOpFunc func, gpointer data)
 {
     BpDomainOp *op = g_new0(BpDomainOp, 1);
@@ -203,7 +219,7 @@ bp_daemon_domain_next_op(BpDaemonDomain *dom)
 
 
 /* Every operation ends here, after answering its call. */
-static void
+void
 bp_daemon_domain_op_done(BpDaemonDomain *dom)
 {
     g_autoptr(BpDaemonDomain) hold = dom;   /* the operation's reference */
@@ -214,9 +230,9 @@ bp_daemon_domain_op_done(BpDaemonDomain *dom)
 }
 
 
-/* Queues a method's operation; a domain undefined meanwhile answers
- * NoDomain instead of running it. */
-static gboolean
+/* A domain undefined while the operation waited answers NoDomain
+ * instead of running it. */
+gboolean
 bp_daemon_domain_check_present(BpDaemonDomain *dom, BpMethodArgs *args)
 {
     g_autoptr(GError) err = NULL;
@@ -251,7 +267,8 @@ bp_daemon_domain_run_stopped(BpDomainRun *run, gboolean requested, gpointer user
 
     bp_log_domain(clean ? G_LOG_LEVEL_MESSAGE : G_LOG_LEVEL_WARNING, dom->def->name,
                   "%s", msg ? msg : "stopped");
-    if (!bp_domain_ops_record_stopped(dom->daemon->store, dom->id, clean, msg, &err))
+    if (!bp_domain_ops_record_stopped(dom->daemon->store, dom->id, clean, msg,
+                                      bp_domain_run_get_def(run), &err))
         bp_log_domain(G_LOG_LEVEL_WARNING, dom->def->name,
                       "cannot record that the domain stopped: %s", err->message);
     bp_domain_ops_remove_status(rundir);
@@ -260,6 +277,8 @@ bp_daemon_domain_run_stopped(BpDomainRun *run, gboolean requested, gpointer user
     dom->stopped_handler = 0;
     g_clear_object(&dom->run);
     bp_daemon_domain_set_state(dom, requested ? BP_STATE_SHUTOFF : BP_STATE_CRASHED);
+    /* An unclean exit may have broken checkpoints. */
+    bp_checkpoint_table_sync(dom->checkpoints);
 }
 
 
@@ -307,6 +326,9 @@ bp_daemon_domain_start_cb(GObject *source G_GNUC_UNUSED, GAsyncResult *result,
     bp_daemon_domain_take_run(dom, run);
     bp_log_domain(G_LOG_LEVEL_MESSAGE, dom->def->name, "started (%s runtime, pid %d)",
                   bp_runtime_to_string(dom->def->runtime), bp_domain_run_get_pid(run));
+    /* Queued before the answer, so it runs before what the caller
+     * asks next. */
+    bp_checkpoint_queue_reconcile(dom);
     bp_daemon_domain_return(dom, args, NULL);
     bp_daemon_domain_op_done(dom);
     bp_daemon_refresh_qemu_version(dom->daemon);
@@ -514,6 +536,7 @@ bp_daemon_domain_undefine_op(BpDaemonDomain *dom, gpointer data)
     } else {
         bp_log_domain(G_LOG_LEVEL_MESSAGE, dom->def->name, "undefined");
         dom->removed = TRUE;
+        bp_checkpoint_table_clear(dom->checkpoints);
         bp_daemon_remove_domain(dom->daemon, dom);
         bp_method_return(args, NULL);
     }
@@ -647,7 +670,7 @@ bp_daemon_domain_reconnect_cb(GObject *source G_GNUC_UNUSED, GAsyncResult *resul
                   "no longer running, recorded as shut off: %s", err->message);
     if (!bp_domain_ops_record_stopped(dom->daemon->store, dom->id,
                                       dom->def->runtime != BP_RUNTIME_STORAGE,
-                                      err->message, &rec))
+                                      err->message, NULL, &rec))
         bp_log_domain(G_LOG_LEVEL_WARNING, dom->def->name,
                       "cannot record that the domain stopped: %s", rec->message);
     rundir = bp_domain_runtime_dir(dom->def, dom->daemon->config->runtime_dir);
@@ -737,7 +760,8 @@ bp_daemon_domain_new(BpDaemon *daemon, gint64 id, BpDomainDef *def)
     bp_domain_set_autostart(dom->iface, FALSE);
     bp_domain_set_pid(dom->iface, 0);
     bp_domain_set_jobs(dom->iface, none);
-    bp_daemon_domain_update_current_checkpoint(dom);
+    bp_domain_set_current_checkpoint(dom->iface, "/");
+    dom->checkpoints = bp_checkpoint_table_new(dom);
 
     g_signal_connect(dom->iface, "handle-start",
                      G_CALLBACK(bp_daemon_domain_handle_start), dom);
@@ -751,6 +775,7 @@ bp_daemon_domain_new(BpDaemon *daemon, gint64 id, BpDomainDef *def)
                      G_CALLBACK(bp_daemon_domain_handle_get_xml_desc), dom);
     g_signal_connect(dom->iface, "handle-list-disks",
                      G_CALLBACK(bp_daemon_domain_handle_list_disks), dom);
+    bp_checkpoint_connect_domain_methods(dom, dom->iface);
     bp_method_connect_unimplemented(daemon, dom->iface, bp_domain_read_methods);
 
     bp_object_skeleton_set_domain(dom->object, dom->iface);
@@ -764,6 +789,7 @@ bp_daemon_domain_dispose(GObject *object)
     BpDaemonDomain *dom = BP_DAEMON_DOMAIN(object);
 
     bp_daemon_domain_detach(dom);
+    g_clear_pointer(&dom->checkpoints, bp_checkpoint_table_free);
     if (dom->iface)
         g_signal_handlers_disconnect_by_data(dom->iface, dom);
     g_clear_object(&dom->iface);

@@ -17,7 +17,10 @@
 
 #include <gio/gio.h>
 
+#include "bp-checkpoint-object.h"
+#include "bp-method.h"
 #include "conf/bp-domain-conf.h"
+#include "jobs/bp-block-access.h"
 
 G_BEGIN_DECLS
 
@@ -50,6 +53,27 @@ void bp_daemon_domain_reconnect(BpDaemonDomain *dom, GPid pid, const char *monit
 
 /* The daemon exits: lets go of the running domain without stopping it. */
 void bp_daemon_domain_detach(BpDaemonDomain *dom);
+
+BpDaemon *bp_daemon_domain_get_daemon(BpDaemonDomain *dom);
+BpDomain *bp_daemon_domain_get_iface(BpDaemonDomain *dom);
+BpCheckpointTable *bp_daemon_domain_get_checkpoints(BpDaemonDomain *dom);
+
+/*
+ * The operation queue: @func runs when the operations queued before it
+ * have ended, and must end with bp_daemon_domain_op_done() (after
+ * answering its call, if it has one).
+ */
+typedef void (*BpDomainOpFunc)(BpDaemonDomain *dom, gpointer data);
+void bp_daemon_domain_enqueue(BpDaemonDomain *dom, BpDomainOpFunc func, gpointer data);
+void bp_daemon_domain_op_done(BpDaemonDomain *dom);
+/* FALSE (the call answered NoDomain and the operation ended) when the
+ * domain was undefined while the operation waited. */
+gboolean bp_daemon_domain_check_present(BpDaemonDomain *dom, BpMethodArgs *args);
+
+/* How the domain's bitmaps are reached now: its running runtime, else
+ * its images (offline).  BP_ERROR_CONFIG_UNSUPPORTED for a disk that
+ * cannot be opened. */
+BpBlockAccess *bp_daemon_domain_block_access(BpDaemonDomain *dom, GError **error);
 
 /* The path of checkpoint @name of the domain at @domain_path. */
 char *bp_daemon_domain_checkpoint_path(const char *domain_path, const char *name);

@@ -100,6 +100,23 @@ expected=$(echo $expected | wc -w)
     dt_pass "nobody is refused all $refused Manager and Domain methods" ||
     dt_fail "$refused of $expected methods refused"
 
+# a checkpoint (of the shut-off domain) and its methods
+r=$(dt_call --object-path $root/domain/vm1 --method $D.CheckpointCreate \
+    '<domaincheckpoint><name>c1</name></domaincheckpoint>' '{}')
+[ "$r" = "(objectpath '$root/domain/vm1/checkpoint/c1',)" ] && dt_pass "root creates c1" ||
+    dt_fail "root CheckpointCreate: $r"
+refused=0
+for m in $(methods Checkpoint); do
+    check_refused $root/domain/vm1/checkpoint/c1 Checkpoint "$m"
+done
+[ $refused -eq 4 ] && dt_pass "nobody is refused all 4 Checkpoint methods" ||
+    dt_fail "$refused of 4 Checkpoint methods refused"
+r=$($nobody gdbus call --system --dest org.blkpoint.Blkpoint1 \
+    --object-path $root/domain/vm1/checkpoint/c1 \
+    --method org.freedesktop.DBus.Properties.Get org.blkpoint.Blkpoint1.Checkpoint State 2>&1)
+[ "$r" = "(<'valid'>,)" ] && dt_pass "nobody reads checkpoint properties" ||
+    dt_fail "checkpoint property read: $r"
+
 r=$($nobody gdbus call --system --dest org.blkpoint.Blkpoint1 --object-path $root/domain/vm1 \
     --method $D.Start "{'auth.no_user_interaction': <true>}" 2>&1)
 case $r in
@@ -120,7 +137,7 @@ r=$($nobody gdbus call --system --dest org.blkpoint.Blkpoint1 --object-path $roo
 
 r=$(dt_call --object-path $root/domain/vm1 --method $D.Start '{}')
 r2=$(dt_call --object-path $root/domain/vm1 --method $D.Shutdown '{}')
-r3=$(dt_call --object-path $root/domain/vm1 --method $D.Undefine '{}')
+r3=$(dt_call --object-path $root/domain/vm1 --method $D.Undefine "{'checkpoints-metadata': <true>}")
 [ "$r$r2$r3" = "()()()" ] && dt_pass "root starts, shuts down and undefines vm1" ||
     dt_fail "root: $r $r2 $r3"
 dt_stop_daemon || dt_fail "system daemon exit status $?"

@@ -210,7 +210,7 @@ test_runtime_records_and_undefine(Fixture *f, gconstpointer data G_GNUC_UNUSED)
     g_clear_error(&err);
 
     /* A clean stop leaves the checkpoints alone. */
-    g_assert_true(bp_domain_ops_record_stopped(f->store, a->id, TRUE, "quit", &err));
+    g_assert_true(bp_domain_ops_record_stopped(f->store, a->id, TRUE, "quit", NULL, &err));
     g_assert_cmpint(checkpoint_state(f, a->id, "c1", NULL), ==, BP_STORE_CHECKPOINT_READY);
     g_clear_pointer(&row, bp_store_domain_free);
     row = bp_store_domain_get(f->store, a->id, &err);
@@ -218,10 +218,20 @@ test_runtime_records_and_undefine(Fixture *f, gconstpointer data G_GNUC_UNUSED)
     g_assert_cmpint(row->pid, ==, 0);
     g_assert_null(row->monitor_path);
 
-    /* An unclean one breaks every checkpoint, saying why. */
+    /* An unclean one breaks every checkpoint with a bitmap on a written
+     * disk, saying why; one that excluded every disk lost nothing. */
+    {
+        g_autoptr(BpStoreCheckpoint) chk = bp_store_checkpoint_new(a->id, "c3");
+
+        g_ptr_array_add(chk->disks, bp_store_checkpoint_disk_new("vda", NULL, 0, 0));
+        chk->state = BP_STORE_CHECKPOINT_READY;
+        g_assert_true(bp_store_checkpoint_add(f->store, chk, &err));
+    }
     g_assert_true(bp_domain_ops_record_running(f->store, a->id, 4243, "/run/x/qmp.sock", &err));
-    g_assert_true(bp_domain_ops_record_stopped(f->store, a->id, FALSE, "killed by signal 9", &err));
+    g_assert_true(bp_domain_ops_record_stopped(f->store, a->id, FALSE, "killed by signal 9",
+                                               NULL, &err));
     g_assert_no_error(err);
+    g_assert_cmpint(checkpoint_state(f, a->id, "c3", NULL), ==, BP_STORE_CHECKPOINT_READY);
     g_assert_cmpint(checkpoint_state(f, a->id, "c1", &reason), ==, BP_STORE_CHECKPOINT_BROKEN);
     g_assert_cmpstr(reason, ==, "killed by signal 9");
     g_assert_cmpint(checkpoint_state(f, a->id, "c2", NULL), ==, BP_STORE_CHECKPOINT_BROKEN);
@@ -229,7 +239,7 @@ test_runtime_records_and_undefine(Fixture *f, gconstpointer data G_GNUC_UNUSED)
     /* Checkpoints need checkpoints-metadata. */
     g_assert_false(bp_domain_ops_undefine(f->store, a->id, FALSE, &err));
     g_assert_error(err, BP_ERROR, BP_ERROR_OPERATION_INVALID);
-    g_assert_nonnull(strstr(err->message, "2 checkpoints"));
+    g_assert_nonnull(strstr(err->message, "3 checkpoints"));
     g_clear_error(&err);
     g_assert_true(bp_domain_ops_undefine(f->store, a->id, TRUE, &err));
     g_assert_no_error(err);

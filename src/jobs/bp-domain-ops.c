@@ -182,24 +182,54 @@ bp_domain_ops_record_running(BpStore *store, gint64 id, GPid pid,
 }
 
 
+/* Whether checkpoint @chk has a bitmap on a disk of @def that is opened
+ * read-write (a disk @def does not have counts as one). */
+static gboolean
+bp_domain_ops_checkpoint_on_rw_disk(const BpStoreCheckpoint *chk, const BpDomainDef *def)
+{
+    for (guint i = 0; chk->disks && i < chk->disks->len; i++) {
+        const BpStoreCheckpointDisk *disk = g_ptr_array_index(chk->disks, i);
+        const BpDiskDef *domdisk;
+
+        if (!disk->included)
+            continue;
+        domdisk = def ? bp_domain_def_find_disk(def, disk->target) : NULL;
+        if (!domdisk || (!bp_disk_def_is_empty(domdisk) && !domdisk->src->readonly))
+            return TRUE;
+    }
+    return FALSE;
+}
+
+
 gboolean
 bp_domain_ops_record_stopped(BpStore *store, gint64 id, gboolean clean,
-                             const char *reason, GError **error)
+                             const char *reason, const BpDomainDef *running,
+                             GError **error)
 {
     g_autoptr(BpStoreTxn) txn = NULL;
     g_autoptr(GPtrArray) chks = NULL;
+    g_autoptr(BpStoreDomain) dom = NULL;
+    g_autoptr(BpDomainDef) stored = NULL;
 
     if (!(txn = bp_store_txn_begin(store, error)) ||
         !bp_domain_ops_update_runtime(store, id, BP_STORE_DOMAIN_SHUTOFF, 0, NULL, error))
         return FALSE;
     if (!clean) {
+        if (!running) {
+            if (!(dom = bp_store_domain_get(store, id, error)))
+                return FALSE;
+            /* An unparsable definition: every disk counts as written. */
+            stored = bp_domain_def_parse_string(dom->definition, 0, NULL);
+            running = stored;
+        }
         if (!(chks = bp_store_checkpoint_list(store, id, BP_STORE_CHECKPOINTS_ALL,
-                                              NULL, 0, error)))
+                                              NULL, BP_STORE_LIST_DISKS, error)))
             return FALSE;
         for (guint i = 0; i < chks->len; i++) {
             BpStoreCheckpoint *chk = g_ptr_array_index(chks, i);
 
-            if (chk->state == BP_STORE_CHECKPOINT_BROKEN)
+            if (chk->state != BP_STORE_CHECKPOINT_READY ||
+                !bp_domain_ops_checkpoint_on_rw_disk(chk, running))
                 continue;
             if (!bp_store_checkpoint_set_state(store, id, chk->name,
                                                BP_STORE_CHECKPOINT_BROKEN,
@@ -264,17 +294,15 @@ bp_domain_ops_live_def(const BpDomainDef *def, GPtrArray *specs)
 }
 
 
-char *
-bp_domain_ops_format_xml(const BpDomainDef *def, gboolean secure)
+void
+bp_domain_ops_strip_secrets(BpDomainDef *def)
 {
-    g_autoptr(BpDomainDef) copy = NULL;
     xmlXPathContext *ctxt;
     xmlXPathObject *obj;
 
-    if (secure || !def->doc)
-        return bp_domain_def_format_string(def);
-    copy = bp_domain_def_copy(def);
-    ctxt = xmlXPathNewContext(copy->doc);
+    if (!def->doc)
+        return;
+    ctxt = xmlXPathNewContext(def->doc);
     obj = ctxt ? xmlXPathEvalExpression(BAD_CAST "//graphics/@passwd | //source/cookies/cookie",
                                         ctxt) : NULL;
     for (int i = 0; obj && obj->nodesetval && i < obj->nodesetval->nodeNr; i++) {
@@ -290,6 +318,18 @@ bp_domain_ops_format_xml(const BpDomainDef *def, gboolean secure)
     }
     xmlXPathFreeObject(obj);
     xmlXPathFreeContext(ctxt);
+}
+
+
+char *
+bp_domain_ops_format_xml(const BpDomainDef *def, gboolean secure)
+{
+    g_autoptr(BpDomainDef) copy = NULL;
+
+    if (secure || !def->doc)
+        return bp_domain_def_format_string(def);
+    copy = bp_domain_def_copy(def);
+    bp_domain_ops_strip_secrets(copy);
     return bp_domain_def_format_string(copy);
 }
 

@@ -57,13 +57,18 @@ gboolean bp_domain_ops_record_running(BpStore *store, gint64 id, GPid pid,
 
 /*
  * Records that domain @id stopped.  When @clean is FALSE (the process
- * died or was killed, so the bitmaps of its writable images were not
- * written), every checkpoint of the domain is marked broken with
- * @reason, so that no incremental backup trusts a bitmap that may have
- * missed writes.
+ * died or was killed, so the persistent bitmaps of its writable images
+ * were not written: those added while it ran are lost, the others are
+ * left "in use"), every ready checkpoint with a bitmap on a disk that
+ * @running (the definition as it ran; NULL: the catalogue's) opened
+ * read-write is marked broken with @reason, so that no incremental
+ * backup trusts a bitmap that may have missed writes.  Checkpoints whose
+ * disks were all read-only or excluded keep their state; pending and
+ * deleting ones are left to checkpoint reconciliation.
  */
 gboolean bp_domain_ops_record_stopped(BpStore *store, gint64 id,
                                       gboolean clean, const char *reason,
+                                      const BpDomainDef *running,
                                       GError **error);
 
 /*
@@ -81,6 +86,8 @@ BpDomainDef *bp_domain_ops_live_def(const BpDomainDef *def, GPtrArray *specs);
  * VIR_DOMAIN_XML_SECURE.
  */
 char *bp_domain_ops_format_xml(const BpDomainDef *def, gboolean secure);
+/* Removes those secrets from @def itself. */
+void bp_domain_ops_strip_secrets(BpDomainDef *def);
 
 /*
  * The definition a running domain was started with is kept in its runtime

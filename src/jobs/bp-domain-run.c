@@ -532,6 +532,67 @@ bp_domain_run_get_export(BpDomainRun *run, const char *target)
 }
 
 
+BpQmpMonitor *
+bp_domain_run_get_monitor(BpDomainRun *run)
+{
+    if (!run->running)
+        return NULL;
+    if (run->storage)
+        return bp_qemu_storage_get_monitor(run->storage);
+    return run->attach ? bp_qemu_attach_get_monitor(run->attach) : NULL;
+}
+
+
+static void
+bp_domain_run_graph_cb(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+    g_autoptr(GTask) task = user_data;
+    GError *err = NULL;
+    BpBlockGraph *graph;
+
+    if (BP_IS_QEMU_STORAGE(source))
+        graph = bp_qemu_storage_read_graph_finish(BP_QEMU_STORAGE(source), result, &err);
+    else
+        graph = bp_qemu_attach_read_graph_finish(BP_QEMU_ATTACH(source), result, &err);
+    if (!graph)
+        g_task_return_error(task, err);
+    else
+        g_task_return_pointer(task, graph, (GDestroyNotify) bp_block_graph_free);
+}
+
+
+void
+bp_domain_run_read_graph_async(BpDomainRun *run,
+                               GCancellable *cancellable,
+                               GAsyncReadyCallback callback,
+                               gpointer user_data)
+{
+    GTask *task = g_task_new(run, cancellable, callback, user_data);
+
+    g_task_set_source_tag(task, bp_domain_run_read_graph_async);
+    if (!run->running) {
+        g_task_return_new_error(task, BP_ERROR, BP_ERROR_OPERATION_INVALID,
+                                _("domain '%s' is not running"), run->def->name);
+        g_object_unref(task);
+        return;
+    }
+    if (run->storage)
+        bp_qemu_storage_read_graph_async(run->storage, cancellable,
+                                         bp_domain_run_graph_cb, task);
+    else
+        bp_qemu_attach_read_graph_async(run->attach, cancellable,
+                                        bp_domain_run_graph_cb, task);
+}
+
+
+BpBlockGraph *
+bp_domain_run_read_graph_finish(BpDomainRun *run, GAsyncResult *result, GError **error)
+{
+    g_return_val_if_fail(g_task_is_valid(result, run), NULL);
+    return g_task_propagate_pointer(G_TASK(result), error);
+}
+
+
 gboolean
 bp_domain_run_get_exit_clean(BpDomainRun *run)
 {

@@ -17,6 +17,7 @@
 #include <gio/gio.h>
 
 #include "conf/bp-domain-conf.h"
+#include "qemu/bp-block-graph.h"
 #include "qemu/bp-qemu-types.h"
 
 G_BEGIN_DECLS
@@ -97,6 +98,19 @@ const BpDomainDef *bp_domain_run_get_def(BpDomainRun *run);
 /* Where @target is served: an NBD URI, a vhost-user-blk socket path, or
  * NULL (not exported, attach runtime). */
 char *bp_domain_run_get_export(BpDomainRun *run, const char *target);
+/* The QMP connection to the domain's block layer; NULL when not
+ * running. */
+BpQmpMonitor *bp_domain_run_get_monitor(BpDomainRun *run);
+/* Reads the node graph with every disk's chain resolved (the runtime's
+ * read_graph).  BP_ERROR_OPERATION_INVALID when the domain no longer
+ * runs. */
+void bp_domain_run_read_graph_async(BpDomainRun *run,
+                                    GCancellable *cancellable,
+                                    GAsyncReadyCallback callback,
+                                    gpointer user_data);
+BpBlockGraph *bp_domain_run_read_graph_finish(BpDomainRun *run,
+                                              GAsyncResult *result,
+                                              GError **error);
 /* After "stopped": whether the images were closed properly (bitmaps
  * written), and a one-line description for logs. */
 gboolean bp_domain_run_get_exit_clean(BpDomainRun *run);

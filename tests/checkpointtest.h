@@ -1,0 +1,71 @@
+/*
+ * checkpointtest.h: a domain with real images, a real catalogue and,
+ * when started, a real qemu-storage-daemon, for the checkpoint tests
+ * (test-jobs-checkpoint and its crash helper).
+ *
+ * Layout below @dir: vda.qcow2 (or vda-base.qcow2 + vda.qcow2 with
+ * CT_CHAIN), vdb.qcow2, blkpoint.db, run/<name>/ (sockets).
+ */
+#pragma once
+
+#include "jobs/bp-checkpoint-ops.h"
+#include "jobs/bp-domain-run.h"
+#include "store/bp-store.h"
+
+typedef enum {
+    CT_CHAIN = 1 << 0,      /* vda is a two-layer chain */
+    CT_VDB_V2 = 1 << 1,     /* vdb is qcow2 v2 (compat=0.10): no persistent bitmaps */
+} CtFlags;
+
+typedef struct {
+    char *dir;
+    char *name;
+    char *vda;              /* vda's top image */
+    char *vda_base;         /* its backing image with CT_CHAIN, else NULL */
+    char *vdb;
+    BpStore *store;
+    gint64 id;
+    BpDomainDef *def;
+    BpDomainRun *run;       /* while started here */
+    BpBlockAccess *access;  /* the run's, or offline; NULL while detached */
+} CtDomain;
+
+/* Creates the images (16 MiB each) and defines domain @name in a new
+ * catalogue; the domain is shut off (offline access). */
+CtDomain *ct_domain_new(const char *dir, const char *name, unsigned int flags);
+/* Opens what ct_domain_new() created (another process): the domain is
+ * found again when the catalogue records it running, else offline. */
+CtDomain *ct_domain_open(const char *dir, const char *name);
+void ct_domain_free(CtDomain *d);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(CtDomain, ct_domain_free)
+
+/* Starts it on the storage runtime and records it running. */
+void ct_domain_start(CtDomain *d);
+/* Shuts it down cleanly and records it shut off. */
+void ct_domain_stop(CtDomain *d);
+/* Lets go of the running domain (its QSD keeps running) so that another
+ * process can connect; ct_domain_reconnect() takes it back. */
+void ct_domain_detach(CtDomain *d);
+void ct_domain_reconnect(CtDomain *d);
+/* Forgets the run without stopping it (it has stopped by itself) and
+ * uses the offline access. */
+void ct_domain_offline(CtDomain *d);
+/* The NBD socket of the running domain. */
+char *ct_domain_nbd_socket(CtDomain *d);
+
+/* Synchronous forms of the operations on @d's access. */
+char *ct_create(CtDomain *d, const char *xml, unsigned int flags, GError **error);
+gboolean ct_delete(CtDomain *d, const char *name, unsigned int flags, GError **error);
+char *ct_xml(CtDomain *d, const char *name, unsigned int flags, GError **error);
+gboolean ct_reconcile(CtDomain *d, guint *changed, GError **error);
+BpBlockGraph *ct_graph(CtDomain *d);
+
+/* The catalogue row of @name, or NULL when there is none. */
+BpStoreCheckpoint *ct_row(CtDomain *d, const char *name);
+/* Number of unfinished jobs of the domain. */
+guint ct_jobs(CtDomain *d);
+/* The bitmap @name on layer @layer (0 = top) of @target, or NULL. */
+BpBitmapInfo *ct_bitmap(BpBlockGraph *graph, const char *target, guint layer,
+                        const char *name);
+/* The size= of disk @target in a checkpoint document, -1 when absent. */
+gint64 ct_xml_size(const char *xml, const char *target);
