@@ -97,7 +97,7 @@ static const BpCmdDef bp_cmds_checkpoint[] = {
       N_("Dump XML for a domain checkpoint"),
       N_("Print the checkpoint's XML, with the domain definition of the time "
          "it was taken.  --size adds to each disk the bytes written since the "
-         "checkpoint (the domain must be running).") },
+         "checkpoint, whether the domain runs or not.") },
     { "checkpoint-edit", bp_cmd_checkpoint_edit, bp_opts_checkpoint_edit,
       N_("edit XML for a checkpoint"),
       N_("Edit the domain checkpoint XML for a named checkpoint in $VISUAL or "
