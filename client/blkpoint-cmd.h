@@ -9,6 +9,9 @@
  *     them in table order; each can also be given as "--name VALUE";
  *   - BP_OPT_STRING options need "--name VALUE" or "--name=VALUE";
  *   - BP_OPT_BOOL options are "--name";
+ *   - a BP_OPT_ARGV option (at most one per command, after the
+ *     BP_OPT_DATA ones) takes every positional word left over, and may
+ *     also be given as "--name VALUE" any number of times;
  *   - "--" makes every later word positional;
  *   - "--json" and "--help" are accepted by every command.
  *
@@ -24,6 +27,7 @@ typedef enum {
     BP_OPT_BOOL,    /* --name */
     BP_OPT_STRING,  /* --name VALUE */
     BP_OPT_DATA,    /* VALUE or --name VALUE, positional in table order */
+    BP_OPT_ARGV,    /* VALUE... or --name VALUE..., repeatable */
 } BpOptType;
 
 typedef struct {
@@ -59,7 +63,10 @@ typedef struct {
 
 struct _BpCmd {
     const BpCmdDef *def;
-    GHashTable *values;       /* option name -> value ("" for BOOL) */
+    GHashTable *values;       /* option name -> value ("" for BOOL; the
+                               * first value for ARGV) */
+    GPtrArray *argv;          /* the values of the ARGV option, in order,
+                               * NULL-terminated; NULL when none */
     gboolean json;            /* --json after the command */
     gboolean help;            /* --help after the command */
 };
@@ -71,6 +78,11 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(BpCmd, bp_cmd_free)
 
 gboolean bp_cmd_opt_bool(const BpCmd *cmd, const char *name);
 const char *bp_cmd_opt_string(const BpCmd *cmd, const char *name);
+const char *const *bp_cmd_opt_argv(const BpCmd *cmd);
+gboolean bp_cmd_opt_string_req(const BpCmd *cmd, const char *name,
+                               const char **value, GError **error);
+gboolean bp_cmd_require(const BpCmd *cmd, const char *opt,
+                        const char *needed, GError **error);
 gboolean bp_cmd_exclusive(const BpCmd *cmd, const char *a, const char *b,
                           GError **error);
 

@@ -5,18 +5,12 @@
  */
 #include <config.h>
 
-#include <libxml/parser.h>
-#include <libxml/xpath.h>
-
 #include "blkpoint-domain.h"
 #include "blkpoint-output.h"
 #include "blkpoint-util.h"
 #include "util/bp-error.h"
 #include "util/bp-i18n.h"
 #include "util/bp-xml.h"
-
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(xmlBuffer, xmlBufferFree)
-
 
 /* The State property as virsh words it ("shut off", "running", ...),
  * translated; a state this client does not know is shown as it is. */
@@ -503,94 +497,6 @@ const BpCmdOptDef bp_opts_dumpxml[] = {
 };
 
 
-/* Appends what @node is worth printing: an element or a whole document
- * as indented XML, anything else (attribute, text) as its text. */
-static void
-bp_xpath_append_node(GString *out, xmlDoc *doc, xmlNode *node)
-{
-    if (node->type == XML_ELEMENT_NODE) {
-        g_autoptr(xmlBuffer) buf = xmlBufferCreate();
-
-        xmlNodeDump(buf, doc, node, 0, 1);
-        g_string_append_len(out, (const char *) xmlBufferContent(buf),
-                            xmlBufferLength(buf));
-    } else if (node->type == XML_DOCUMENT_NODE) {
-        bp_xpath_append_node(out, doc, xmlDocGetRootElement(doc));
-    } else {
-        xmlChar *content = xmlNodeGetContent(node);
-
-        g_string_append(out, content ? (const char *) content : "");
-        xmlFree(content);
-    }
-    g_string_append_c(out, '\n');
-}
-
-
-/*
- * Evaluates @expr on the document @xml and returns what it selects, one
- * result per line, as virsh's --xpath does; with @wrap the selected
- * nodes are printed as children of one <nodes> element.
- */
-static char *
-bp_xpath_filter(const char *xml, const char *expr, gboolean wrap,
-                GError **error)
-{
-    g_autoptr(xmlDoc) doc = NULL;
-    g_autoptr(xmlXPathContext) ctxt = NULL;
-    g_autoptr(xmlXPathObject) obj = NULL;
-    g_autoptr(GString) out = g_string_new(NULL);
-
-    if (!(doc = xmlReadMemory(xml, (int) strlen(xml), NULL, NULL,
-                              XML_PARSE_NONET | XML_PARSE_NOBLANKS |
-                              XML_PARSE_NOERROR | XML_PARSE_NOWARNING))) {
-        g_set_error(error, BP_ERROR, BP_ERROR_XML_SYNTAX,
-                    _("the daemon sent an XML document that cannot be parsed"));
-        return NULL;
-    }
-    ctxt = xmlXPathNewContext(doc);
-    if (!(obj = xmlXPathEval((const xmlChar *) expr, ctxt))) {
-        g_set_error(error, BP_ERROR, BP_ERROR_INVALID_ARGUMENT,
-                    _("XPath evaluation of '%s' failed"), expr);
-        return NULL;
-    }
-
-    if (obj->type != XPATH_NODESET) {
-        xmlChar *s = xmlXPathCastToString(obj);
-
-        g_string_append_printf(out, "%s\n", (const char *) s);
-        xmlFree(s);
-        return g_string_free(g_steal_pointer(&out), FALSE);
-    }
-
-    if (wrap) {
-        g_autoptr(xmlDoc) wrapped = xmlNewDoc((const xmlChar *) "1.0");
-        xmlNode *root = xmlNewNode(NULL, (const xmlChar *) "nodes");
-
-        xmlDocSetRootElement(wrapped, root);
-        for (int i = 0; obj->nodesetval && i < obj->nodesetval->nodeNr; i++) {
-            xmlNode *n = obj->nodesetval->nodeTab[i];
-
-            if (n->type == XML_ATTRIBUTE_NODE) {
-                xmlChar *content = xmlNodeGetContent(n);
-
-                xmlAddChild(root, xmlNewText(content));
-                xmlFree(content);
-            } else {
-                xmlAddChild(root, xmlDocCopyNode(n->type == XML_DOCUMENT_NODE
-                                                 ? xmlDocGetRootElement(doc) : n,
-                                                 wrapped, 1));
-            }
-        }
-        bp_xpath_append_node(out, wrapped, root);
-        return g_string_free(g_steal_pointer(&out), FALSE);
-    }
-
-    for (int i = 0; obj->nodesetval && i < obj->nodesetval->nodeNr; i++)
-        bp_xpath_append_node(out, doc, obj->nodesetval->nodeTab[i]);
-    return g_string_free(g_steal_pointer(&out), FALSE);
-}
-
-
 gboolean
 bp_cmd_dumpxml(BpCtl *ctl, const BpCmd *cmd, GError **error)
 {
@@ -600,11 +506,8 @@ bp_cmd_dumpxml(BpCtl *ctl, const BpCmd *cmd, GError **error)
     g_autofree char *shown = NULL;
     g_auto(GVariantDict) opts = G_VARIANT_DICT_INIT(NULL);
 
-    if (bp_cmd_opt_bool(cmd, "wrap") && !xpath) {
-        g_set_error(error, BP_ERROR, BP_ERROR_INVALID_ARGUMENT,
-                    _("Option --%s is required by option --%s"), "xpath", "wrap");
+    if (!bp_cmd_require(cmd, "wrap", "xpath", error))
         return FALSE;
-    }
     if (!(dom = bp_ctl_lookup_domain(ctl, bp_cmd_opt_string(cmd, "domain"),
                                      NULL, error)))
         return FALSE;

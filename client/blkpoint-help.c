@@ -67,6 +67,11 @@ bp_help_opt_form(const BpCmdOptDef *o, gboolean synopsis)
         if (synopsis)
             return g_strdup_printf(o->required ? "<%s>" : "[<%s>]", o->name);
         return g_strdup_printf("[--%s] <%s>", o->name, _("string"));
+    case BP_OPT_ARGV:
+        if (synopsis)
+            return g_strdup_printf(o->required ? "<%s>..." : "[<%s>]...",
+                                   o->name);
+        return g_strdup_printf("[--%s] <%s>", o->name, _("string"));
     }
     g_assert_not_reached();
 }
@@ -192,7 +197,7 @@ const BpCmdOptDef bp_opts_help[] = {
 static void
 bp_help_json_opts(JsonBuilder *b, const BpCmdDef *c)
 {
-    static const char *const types[] = { "bool", "string", "data" };
+    static const char *const types[] = { "bool", "string", "data", "argv" };
 
     json_builder_begin_array(b);
     for (const BpCmdOptDef *o = c->opts; o && o->name; o++) {

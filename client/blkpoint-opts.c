@@ -18,6 +18,7 @@ bp_cmd_free(BpCmd *cmd)
     if (!cmd)
         return;
     g_clear_pointer(&cmd->values, g_hash_table_unref);
+    g_clear_pointer(&cmd->argv, g_ptr_array_unref);
     g_free(cmd);
 }
 
@@ -33,11 +34,23 @@ bp_cmd_find_opt(const BpCmdDef *def, const char *name)
 }
 
 
-/* Stores @value for @opt; an option may be given once. */
+/* Stores @value for @opt; an option may be given once, except the ARGV
+ * one, whose values are collected in order. */
 static gboolean
 bp_cmd_set(BpCmd *cmd, const BpCmdOptDef *opt, const char *value,
            GError **error)
 {
+    if (opt->type == BP_OPT_ARGV) {
+        if (!cmd->argv) {
+            cmd->argv = g_ptr_array_new_with_free_func(g_free);
+            g_ptr_array_add(cmd->argv, NULL);
+        }
+        g_ptr_array_insert(cmd->argv, cmd->argv->len - 1, g_strdup(value));
+        if (!g_hash_table_contains(cmd->values, opt->name))
+            g_hash_table_insert(cmd->values, (gpointer) opt->name,
+                                g_strdup(value));
+        return TRUE;
+    }
     if (g_hash_table_contains(cmd->values, opt->name)) {
         g_set_error(error, BP_ERROR, BP_ERROR_INVALID_ARGUMENT,
                     _("option --%s already seen"), opt->name);
@@ -48,13 +61,15 @@ bp_cmd_set(BpCmd *cmd, const BpCmdOptDef *opt, const char *value,
 }
 
 
-/* Gives @value to the first positional option not yet filled. */
+/* Gives @value to the first positional option not yet filled, or to the
+ * ARGV option, which is never full. */
 static gboolean
 bp_cmd_set_positional(BpCmd *cmd, const char *value, GError **error)
 {
     for (const BpCmdOptDef *o = cmd->def->opts; o && o->name; o++) {
-        if (o->type == BP_OPT_DATA &&
-            !g_hash_table_contains(cmd->values, o->name))
+        if ((o->type == BP_OPT_DATA &&
+             !g_hash_table_contains(cmd->values, o->name)) ||
+            o->type == BP_OPT_ARGV)
             return bp_cmd_set(cmd, o, value, error);
     }
     g_set_error(error, BP_ERROR, BP_ERROR_INVALID_ARGUMENT,
@@ -178,6 +193,51 @@ const char *
 bp_cmd_opt_string(const BpCmd *cmd, const char *name)
 {
     return g_hash_table_lookup(cmd->values, name);
+}
+
+
+/* The values of the command's ARGV option, in the order given and
+ * NULL-terminated, or NULL when none was given.  They belong to @cmd. */
+const char *const *
+bp_cmd_opt_argv(const BpCmd *cmd)
+{
+    return cmd->argv ? (const char *const *) cmd->argv->pdata : NULL;
+}
+
+
+/*
+ * The value of the string option @name in @value (NULL when it was not
+ * given), refusing an empty one as virsh's vshCommandOptStringReq does.
+ */
+gboolean
+bp_cmd_opt_string_req(const BpCmd *cmd, const char *name, const char **value,
+                      GError **error)
+{
+    const char *v = bp_cmd_opt_string(cmd, name);
+
+    if (v && !*v) {
+        g_set_error(error, BP_ERROR, BP_ERROR_INVALID_ARGUMENT,
+                    _("Failed to get option '%s': %s"), name,
+                    _("Option argument is empty"));
+        return FALSE;
+    }
+    *value = v;
+    return TRUE;
+}
+
+
+/* Fails, as virsh's VSH_REQUIRE_OPTION does, when @opt was given without
+ * @needed. */
+gboolean
+bp_cmd_require(const BpCmd *cmd, const char *opt, const char *needed,
+               GError **error)
+{
+    if (bp_cmd_opt_bool(cmd, opt) && !bp_cmd_opt_bool(cmd, needed)) {
+        g_set_error(error, BP_ERROR, BP_ERROR_INVALID_ARGUMENT,
+                    _("Option --%s is required by option --%s"), needed, opt);
+        return FALSE;
+    }
+    return TRUE;
 }
 
 

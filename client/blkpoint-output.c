@@ -198,3 +198,64 @@ bp_json_format(JsonNode *node)
     text = json_generator_to_data(gen, NULL);
     return g_strconcat(text, "\n", NULL);
 }
+
+
+/* Draws the node @id and, below it, its descendants (the nodes whose
+ * parent is its name, in table order); @last is the index of the last
+ * child of @id's parent (@id itself for a root).  @indent is what every
+ * line of this subtree starts with; it is restored before returning. */
+static void
+bp_tree_node(GString *out, GString *indent, const char *const *names,
+             const char *const *parents, guint n, guint id, guint last,
+             gboolean root, guint depth)
+{
+    gint last_child = -1;
+
+    g_string_append_printf(out, "%s%s%s\n", indent->str, root ? "" : "+- ",
+                           names[id]);
+    if (!root)
+        g_string_append(indent, id == last ? "  " : "| ");
+
+    /* A loop in the parents would never end: no tree is deeper than the
+     * number of its nodes. */
+    for (guint i = 0; i < n && depth < n; i++) {
+        if (parents[i] && g_str_equal(parents[i], names[id]))
+            last_child = (gint) i;
+    }
+    if (last_child >= 0)
+        g_string_append_printf(out, "%s  |\n", indent->str);
+
+    g_string_append(indent, "  ");
+    for (guint i = 0; last_child >= 0 && i < n; i++) {
+        if (parents[i] && g_str_equal(parents[i], names[id]))
+            bp_tree_node(out, indent, names, parents, n, i, last_child,
+                         FALSE, depth + 1);
+    }
+    g_string_truncate(indent, indent->len - 2);
+
+    /* The last leaf of a branch is followed by an (indented) empty line. */
+    if (last_child < 0 && id == last)
+        g_string_append_printf(out, "%s\n", indent->str);
+    if (!root)
+        g_string_truncate(indent, indent->len - 2);
+}
+
+
+/*
+ * Draws the forest of @n nodes: @names[i] is a node's name and
+ * @parents[i] its parent's name, NULL for a root.  Each root is drawn in
+ * table order, with its children in table order below it (see the
+ * header for the layout).  Returns the text, newly allocated.
+ */
+char *
+bp_tree_format(const char *const *names, const char *const *parents, guint n)
+{
+    GString *out = g_string_new(NULL);
+    g_autoptr(GString) indent = g_string_new(NULL);
+
+    for (guint i = 0; i < n; i++) {
+        if (!parents[i])
+            bp_tree_node(out, indent, names, parents, n, i, i, TRUE, 0);
+    }
+    return g_string_free(out, FALSE);
+}

@@ -10,6 +10,11 @@
  * Key/value output ("dominfo") pads the label to 15 display columns and
  * puts one space before the value, as virsh's "%-15s %s" does.
  *
+ * Trees ("checkpoint-list --tree") are drawn as virsh's vshTreePrint
+ * draws them: a root at the left margin, each child on a line of its
+ * own as "+- NAME" under a "|" line, "|" connecting later siblings, and
+ * an empty (indented) line after the last leaf of each branch.
+ *
  * JSON is printed with json-glib, indented by two spaces, one document
  * per command.
  */
@@ -36,5 +41,8 @@ char *bp_field_format(const char *label, const char *value);
 char *bp_display_escape(const char *str, size_t *width);
 
 char *bp_json_format(JsonNode *node);
+
+char *bp_tree_format(const char *const *names, const char *const *parents,
+                     guint n);
 
 G_END_DECLS

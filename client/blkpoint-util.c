@@ -11,10 +11,14 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <libxml/parser.h>
+#include <libxml/xpath.h>
+
 #include "blkpoint-output.h"
 #include "blkpoint-util.h"
 #include "util/bp-error.h"
 #include "util/bp-i18n.h"
+#include "util/bp-xml.h"
 
 /* The largest XML file the client sends, as virsh's limit. */
 #define BP_MAX_XML_FILE (10 * 1024 * 1024)
@@ -241,6 +245,58 @@ bp_ctl_domain_proxy(BpCtl *ctl, const char *path, GError **error)
 }
 
 
+/* A proxy for the checkpoint object at @path (no round trip). */
+BpCheckpoint *
+bp_ctl_checkpoint_proxy(BpCtl *ctl, const char *path, GError **error)
+{
+    return bp_checkpoint_proxy_new_sync(ctl->bus,
+                                        G_DBUS_PROXY_FLAGS_DO_NOT_LOAD_PROPERTIES |
+                                        G_DBUS_PROXY_FLAGS_DO_NOT_CONNECT_SIGNALS,
+                                        BP_BUS_NAME, path, NULL, error);
+}
+
+
+/*
+ * Every object the daemon exports with the interface @iface and its
+ * properties, in one ObjectManager call: a new table of object path
+ * (char *) to a{sv} (GVariant *), both owned by the table.
+ */
+GHashTable *
+bp_ctl_objects(BpCtl *ctl, const char *iface, GError **error)
+{
+    g_autoptr(GVariant) reply = NULL;
+    g_autoptr(GVariant) objects = NULL;
+    g_autoptr(GHashTable) table = NULL;
+    const char *path;
+    GVariant *ifaces;
+    GVariantIter iter;
+
+    if (!(reply = g_dbus_connection_call_sync(ctl->bus, BP_BUS_NAME,
+                                              BP_MANAGER_PATH,
+                                              "org.freedesktop.DBus.ObjectManager",
+                                              "GetManagedObjects", NULL,
+                                              G_VARIANT_TYPE("(a{oa{sa{sv}}})"),
+                                              G_DBUS_CALL_FLAGS_NONE,
+                                              BP_CALL_TIMEOUT_READ, NULL,
+                                              error)))
+        return NULL;
+
+    table = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+                                  (GDestroyNotify) g_variant_unref);
+    objects = g_variant_get_child_value(reply, 0);
+    g_variant_iter_init(&iter, objects);
+    while (g_variant_iter_next(&iter, "{&o@a{sa{sv}}}", &path, &ifaces)) {
+        g_autoptr(GVariant) owned = ifaces;
+        GVariant *props = g_variant_lookup_value(ifaces, iface,
+                                                 G_VARIANT_TYPE("a{sv}"));
+
+        if (props)
+            g_hash_table_insert(table, g_strdup(path), props);
+    }
+    return g_steal_pointer(&table);
+}
+
+
 /*
  * Finds the domain @name (a name or UUID, as virsh takes it) and returns
  * a proxy for it; its real name goes to @real_name (newly allocated) when
@@ -363,6 +419,17 @@ bp_props_uint(GVariant *props, const char *key)
 }
 
 
+guint64
+bp_props_uint64(GVariant *props, const char *key)
+{
+    guint64 t = 0;
+
+    if (props)
+        g_variant_lookup(props, key, "t", &t);
+    return t;
+}
+
+
 /* Reads the XML file @path into @contents, with virsh's message when it
  * cannot (BP_ERROR_IO). */
 gboolean
@@ -411,4 +478,95 @@ bp_read_file(const char *path, char **contents, GError **error)
     }
     *contents = g_string_free(g_steal_pointer(&buf), FALSE);
     return TRUE;
+}
+
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(xmlBuffer, xmlBufferFree)
+
+
+/* Appends what @node is worth printing: an element or a whole document
+ * as indented XML, anything else (attribute, text) as its text. */
+static void
+bp_xpath_append_node(GString *out, xmlDoc *doc, xmlNode *node)
+{
+    if (node->type == XML_ELEMENT_NODE) {
+        g_autoptr(xmlBuffer) buf = xmlBufferCreate();
+
+        xmlNodeDump(buf, doc, node, 0, 1);
+        g_string_append_len(out, (const char *) xmlBufferContent(buf),
+                            xmlBufferLength(buf));
+    } else if (node->type == XML_DOCUMENT_NODE) {
+        bp_xpath_append_node(out, doc, xmlDocGetRootElement(doc));
+    } else {
+        xmlChar *content = xmlNodeGetContent(node);
+
+        g_string_append(out, content ? (const char *) content : "");
+        xmlFree(content);
+    }
+    g_string_append_c(out, '\n');
+}
+
+
+/*
+ * Evaluates @expr on the document @xml and returns what it selects, one
+ * result per line, as virsh's --xpath does; with @wrap the selected
+ * nodes are printed as children of one <nodes> element.
+ */
+char *
+bp_xpath_filter(const char *xml, const char *expr, gboolean wrap,
+                GError **error)
+{
+    g_autoptr(xmlDoc) doc = NULL;
+    g_autoptr(xmlXPathContext) ctxt = NULL;
+    g_autoptr(xmlXPathObject) obj = NULL;
+    g_autoptr(GString) out = g_string_new(NULL);
+
+    if (!(doc = xmlReadMemory(xml, (int) strlen(xml), NULL, NULL,
+                              XML_PARSE_NONET | XML_PARSE_NOBLANKS |
+                              XML_PARSE_NOERROR | XML_PARSE_NOWARNING))) {
+        g_set_error(error, BP_ERROR, BP_ERROR_XML_SYNTAX,
+                    _("the daemon sent an XML document that cannot be parsed"));
+        return NULL;
+    }
+    ctxt = xmlXPathNewContext(doc);
+    if (!(obj = xmlXPathEval((const xmlChar *) expr, ctxt))) {
+        g_set_error(error, BP_ERROR, BP_ERROR_INVALID_ARGUMENT,
+                    _("XPath evaluation of '%s' failed"), expr);
+        return NULL;
+    }
+
+    if (obj->type != XPATH_NODESET) {
+        xmlChar *s = xmlXPathCastToString(obj);
+
+        g_string_append_printf(out, "%s\n", (const char *) s);
+        xmlFree(s);
+        return g_string_free(g_steal_pointer(&out), FALSE);
+    }
+
+    if (wrap) {
+        g_autoptr(xmlDoc) wrapped = xmlNewDoc((const xmlChar *) "1.0");
+        xmlNode *root = xmlNewNode(NULL, (const xmlChar *) "nodes");
+
+        xmlDocSetRootElement(wrapped, root);
+        for (int i = 0; obj->nodesetval && i < obj->nodesetval->nodeNr; i++) {
+            xmlNode *n = obj->nodesetval->nodeTab[i];
+
+            if (n->type == XML_ATTRIBUTE_NODE) {
+                xmlChar *content = xmlNodeGetContent(n);
+
+                xmlAddChild(root, xmlNewText(content));
+                xmlFree(content);
+            } else {
+                xmlAddChild(root, xmlDocCopyNode(n->type == XML_DOCUMENT_NODE
+                                                 ? xmlDocGetRootElement(doc) : n,
+                                                 wrapped, 1));
+            }
+        }
+        bp_xpath_append_node(out, wrapped, root);
+        return g_string_free(g_steal_pointer(&out), FALSE);
+    }
+
+    for (int i = 0; obj->nodesetval && i < obj->nodesetval->nodeNr; i++)
+        bp_xpath_append_node(out, doc, obj->nodesetval->nodeTab[i]);
+    return g_string_free(g_steal_pointer(&out), FALSE);
 }

@@ -58,6 +58,9 @@ GDBusCallFlags bp_ctl_call_flags(BpCtl *ctl);
 BpDomain *bp_ctl_lookup_domain(BpCtl *ctl, const char *name,
                                char **real_name, GError **error);
 BpDomain *bp_ctl_domain_proxy(BpCtl *ctl, const char *path, GError **error);
+BpCheckpoint *bp_ctl_checkpoint_proxy(BpCtl *ctl, const char *path,
+                                      GError **error);
+GHashTable *bp_ctl_objects(BpCtl *ctl, const char *iface, GError **error);
 GVariant *bp_ctl_get_all(BpCtl *ctl, const char *path, const char *iface,
                          GError **error);
 GVariant *bp_ctl_get_property(BpCtl *ctl, const char *path,
@@ -67,7 +70,11 @@ GVariant *bp_ctl_get_property(BpCtl *ctl, const char *path,
 const char *bp_props_string(GVariant *props, const char *key);
 gboolean bp_props_bool(GVariant *props, const char *key);
 guint32 bp_props_uint(GVariant *props, const char *key);
+guint64 bp_props_uint64(GVariant *props, const char *key);
 
 gboolean bp_read_file(const char *path, char **contents, GError **error);
+
+char *bp_xpath_filter(const char *xml, const char *expr, gboolean wrap,
+                      GError **error);
 
 G_END_DECLS

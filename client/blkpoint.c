@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "blkpoint-checkpoint.h"
 #include "blkpoint-cmd.h"
 #include "blkpoint-domain.h"
 #include "blkpoint-help.h"
@@ -73,14 +74,46 @@ static const BpCmdDef bp_cmds_domain[] = {
 };
 
 static const BpCmdDef bp_cmds_checkpoint[] = {
-    BP_PLANNED("checkpoint-create", N_("Create a checkpoint from XML")),
-    BP_PLANNED("checkpoint-create-as", N_("Create a checkpoint from a set of args")),
-    BP_PLANNED("checkpoint-delete", N_("Delete a domain checkpoint")),
-    BP_PLANNED("checkpoint-dumpxml", N_("Dump XML for a domain checkpoint")),
-    BP_PLANNED("checkpoint-edit", N_("edit XML for a checkpoint")),
-    BP_PLANNED("checkpoint-info", N_("checkpoint information")),
-    BP_PLANNED("checkpoint-list", N_("List checkpoints for a domain")),
-    BP_PLANNED("checkpoint-parent", N_("Get the name of the parent of a checkpoint")),
+    { "checkpoint-create", bp_cmd_checkpoint_create, bp_opts_checkpoint_create,
+      N_("Create a checkpoint from XML"),
+      N_("Create a checkpoint from the <domaincheckpoint> document in XMLFILE "
+         "(without it: named after the current time, every writable disk) for "
+         "use in future incremental backups: one persistent dirty bitmap per "
+         "disk, all created at one point in time, whether the domain runs or "
+         "not.  With --redefine, record a checkpoint from checkpoint-dumpxml "
+         "output without touching the images.") },
+    { "checkpoint-create-as", bp_cmd_checkpoint_create_as,
+      bp_opts_checkpoint_create_as,
+      N_("Create a checkpoint from a set of args"),
+      N_("Create a checkpoint from arguments for use in future incremental "
+         "backups.  Each diskspec is DISK[,checkpoint=bitmap|no][,bitmap=NAME]; "
+         "a comma inside a value is written twice.") },
+    { "checkpoint-delete", bp_cmd_checkpoint_delete, bp_opts_checkpoint_delete,
+      N_("Delete a domain checkpoint"),
+      N_("Delete the checkpoint: its bitmap is removed from every layer of "
+         "every disk and its record from the catalogue; its children move to "
+         "its parent.") },
+    { "checkpoint-dumpxml", bp_cmd_checkpoint_dumpxml, bp_opts_checkpoint_dumpxml,
+      N_("Dump XML for a domain checkpoint"),
+      N_("Print the checkpoint's XML, with the domain definition of the time "
+         "it was taken.  --size adds to each disk the bytes written since the "
+         "checkpoint, whether the domain runs or not.") },
+    { "checkpoint-edit", bp_cmd_checkpoint_edit, bp_opts_checkpoint_edit,
+      N_("edit XML for a checkpoint"),
+      N_("Edit the domain checkpoint XML for a named checkpoint in $VISUAL or "
+         "$EDITOR (default vi) and redefine it.  Renaming is refused.") },
+    { "checkpoint-info", bp_cmd_checkpoint_info, bp_opts_checkpoint_info,
+      N_("checkpoint information"),
+      N_("Returns basic information about a checkpoint: its parent, how many "
+         "children and descendants it has, when it was taken, whether it is "
+         "current, and whether its bitmaps can be used.") },
+    { "checkpoint-list", bp_cmd_checkpoint_list, bp_opts_checkpoint_list,
+      N_("List checkpoints for a domain"),
+      N_("List the domain's checkpoints with their creation times (local "
+         "time), sorted by name, as a tree or as names only.") },
+    { "checkpoint-parent", bp_cmd_checkpoint_parent, bp_opts_checkpoint_parent,
+      N_("Get the name of the parent of a checkpoint"),
+      N_("Extract the checkpoint's parent, if any") },
     { NULL, NULL, NULL, NULL, NULL }
 };
 

@@ -96,14 +96,20 @@ for c in $implemented; do
 
     # The options: help's OPTIONS section against the completion's table
     # and the manual's =item line (help and version have none there).
-    # (Positional options, shown as "[--domain] <string>", are left out.)
+    # Positional options, shown as "[--domain] <string>", may be offered
+    # by the completion in their "--from C" form or not.
     help_opts=$(sed -n '/^  OPTIONS$/,$p' "$tmp/help" |
                 sed -n 's/^    \(--[a-z-]*\).*/\1/p' | grep -vx -- --json |
                 sort | tr '\n' ' ')
+    positional=$(sed -n '/^  OPTIONS$/,$p' "$tmp/help" |
+                 sed -n 's/^    \[\(--[a-z-]*\)\] .*/\1/p' | sort | tr '\n' ' ')
     comp_opts=$(echo "$comp_table" | sed -n "s/^    \[$c\]=\"\(.*\)\"/\1/p" | tr ' ' '\n' |
                 sed '/^$/d' | sort | tr '\n' ' ')
-    [ "$help_opts" = "$comp_opts" ] ||
-        fail "$c: help shows options '$help_opts', the completion '$comp_opts'"
+    comp_named=$(for o in $comp_opts; do
+                     case " $positional " in *" $o "*) ;; *) echo "$o" ;; esac
+                 done | sort | tr '\n' ' ')
+    [ "$help_opts" = "$comp_named" ] ||
+        fail "$c: help shows options '$help_opts', the completion '$comp_named' (and positional ones)"
 done
 pass "help of every implemented command has its sections and the completion's options"
 
@@ -147,6 +153,26 @@ expect_error "command 'list' doesn't support option --bogus" list --bogus
 expect_error "expected syntax: --xpath <string>" dumpxml vm1 --xpath
 expect_error "unsupported option '--bogus'. See --help." --bogus list
 expect_error "unknown connection 'remote': use 'system' or 'session'" -c remote list
+# The checkpoint commands' refusals, in virsh's words, before any call.
+# Those the command makes (virsh's VSH_EXCLUSIVE_OPTIONS and the like)
+# come after the command started: its empty line follows.
+expect_refusal() {
+    msg=$1
+    shift
+    run "$@"
+    [ $rc -eq 1 ] && [ "$(cat "$tmp/err")" = "error: $msg" ] &&
+        [ "$(od -An -c "$tmp/out" | tr -d ' ')" = '\n' ] ||
+        fail "blkpoint $*: rc=$rc, stderr '$(cat "$tmp/err")', stdout '$(cat "$tmp/out")', want 'error: $msg'"
+}
+expect_error "command 'checkpoint-info' requires <checkpointname> option" checkpoint-info vm1
+expect_error "unexpected data 'c2'" checkpoint-parent vm1 c1 c2
+expect_refusal "Options --tree and --name are mutually exclusive" checkpoint-list vm1 --tree --name
+expect_refusal "Options --roots and --from are mutually exclusive" checkpoint-list vm1 --roots c1
+expect_refusal "--leaves and --tree are mutually exclusive" checkpoint-list vm1 --leaves --tree
+expect_refusal "--descendants requires --from" checkpoint-list vm1 --descendants
+expect_refusal "Option --redefine is required by option --redefine-validate" \
+    checkpoint-create vm1 c.xml --redefine-validate
+expect_refusal "Option --xpath is required by option --wrap" checkpoint-dumpxml vm1 c1 --wrap
 # A command that ran and failed ends its output with the empty line, as
 # virsh's do.
 run help frobnicate
