@@ -125,7 +125,7 @@ bp_store_checkpoint_require(BpStore *store, gint64 domain_id, const char *name,
         g_autofree char *dom = bp_store_domain_label(store, domain_id);
 
         g_set_error(error, BP_ERROR, BP_ERROR_NO_CHECKPOINT,
-                    _("domain '%s' has no checkpoint '%s'"), dom, name);
+                    _("no domain checkpoint with matching name '%s' in domain '%s'"), name, dom);
     }
     return found == 1;
 }
@@ -561,7 +561,7 @@ bp_store_checkpoint_get(BpStore *store, gint64 domain_id, const char *name,
             g_autofree char *dom = bp_store_domain_label(store, domain_id);
 
             g_set_error(error, BP_ERROR, BP_ERROR_NO_CHECKPOINT,
-                        _("domain '%s' has no checkpoint '%s'"), dom, name);
+                        _("no domain checkpoint with matching name '%s' in domain '%s'"), name, dom);
         }
     }
     return chk;
