@@ -80,6 +80,16 @@ BpBackupOp *bp_backup_ops_begin_async(BpStore *store,
                                       gpointer user_data);
 gint64 bp_backup_ops_begin_finish(GAsyncResult *result, GError **error);
 
+/* @func is called once, when the point in time has passed and the
+ * copies run (the catalogue row exists by then). */
+typedef void (*BpBackupStartedFunc)(BpBackupOp *op, gpointer data);
+void bp_backup_op_set_started_func(BpBackupOp *op, BpBackupStartedFunc func,
+                                   gpointer data);
+/* The aligned <domainbackup> document (every default filled in). */
+char *bp_backup_op_get_xml(BpBackupOp *op);
+/* The target names of the disks taking part. */
+GStrv bp_backup_op_get_disks(BpBackupOp *op);
+
 /* The progress so far (refreshed from query-jobs while copying). */
 void bp_backup_op_get_progress(BpBackupOp *op, BpBackupProgress *progress);
 /* Asks QEMU to cancel the copy; the operation then ends with

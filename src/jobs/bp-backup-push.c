@@ -81,6 +81,8 @@ struct _BpBackupOp {
     guint poll_id;
     gint64 start_us;
     gboolean registered;        /* in bp_backup_busy */
+    BpBackupStartedFunc started;
+    gpointer started_data;
     GError *error;              /* the first failure */
 };
 
@@ -291,6 +293,8 @@ bp_backup_command_cb(GObject *source G_GNUC_UNUSED, GAsyncResult *result, gpoint
         op->transaction_done = TRUE;
         for (i = 0; i < op->targets->len; i++)
             ((BpBackupTarget *) op->targets->pdata[i])->job_started = TRUE;
+        if (op->started)
+            op->started(op, op->started_data);
     }
     bp_backup_call_done(op);
 }
@@ -625,6 +629,36 @@ bp_backup_op_cancel(BpBackupOp *op)
         bp_qmp_job_cancel_async(op->mon, ((BpBackupTarget *) op->targets->pdata[i])->job,
                                 NULL, bp_backup_cancel_cb, op);
     }
+}
+
+
+void
+bp_backup_op_set_started_func(BpBackupOp *op, BpBackupStartedFunc func, gpointer data)
+{
+    op->started = func;
+    op->started_data = data;
+}
+
+
+char *
+bp_backup_op_get_xml(BpBackupOp *op)
+{
+    return bp_backup_def_format_string(op->def, FALSE);
+}
+
+
+GStrv
+bp_backup_op_get_disks(BpBackupOp *op)
+{
+    GStrvBuilder *b = g_strv_builder_new();
+    GStrv v;
+    size_t i;
+
+    for (i = 0; i < op->targets->len; i++)
+        g_strv_builder_add(b, ((BpBackupTarget *) op->targets->pdata[i])->target);
+    v = g_strv_builder_end(b);
+    g_strv_builder_unref(b);
+    return v;
 }
 
 
