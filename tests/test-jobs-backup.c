@@ -13,7 +13,12 @@
  *   - an existing target file is refused and left alone;
  *   - cancelled before the copy: the new checkpoint is gone with its
  *     bitmaps, the target file is removed, the backup row says cancelled;
- *   - a broken bitmap chain: a named error (checkpoint, disk, why).
+ *   - a broken bitmap chain: a named error (checkpoint, disk, why);
+ *   - cancelled during the copy (throttled with the test speed): the new
+ *     checkpoint and its bitmaps, the targets, the nodes and the QEMU
+ *     jobs are gone, the row says cancelled; a target that cannot be
+ *     created leaves nothing either; the base still gives exact
+ *     incrementals afterwards.
  */
 #include <config.h>
 
@@ -23,6 +28,7 @@
 #include "checkpointtest.h"
 #include "jobs/bp-backup-ops.h"
 #include "qemu/bp-qemu-sync.h"
+#include "qemu/bp-qmp-commands.h"
 #include "qemutest.h"
 #include "testutils.h"
 #include "util/bp-error.h"
@@ -279,10 +285,134 @@ test_push(void)
 }
 
 
+/* The graph has no node and QEMU no job left from a backup. */
+static void
+assert_no_leftovers(CtDomain *d)
+{
+    g_autoptr(BpBlockGraph) graph = ct_graph(d);
+    g_autoptr(GError) error = NULL;
+    BpSyncCall call;
+    g_autoptr(GPtrArray) jobs = NULL;
+    BpQmpMonitor *mon = bp_block_access_get_monitor(d->access);
+
+    g_assert_null(bp_block_graph_lookup(graph, "bp-backup-vda"));
+    g_assert_null(bp_block_graph_lookup(graph, "bp-backup-vda-file"));
+    g_assert_null(bp_block_graph_lookup(graph, "bp-backup-vdb"));
+    g_assert_null(ct_bitmap(graph, "vda", 0, "backup-vda"));
+    bp_sync_call_begin(&call);
+    bp_qmp_query_jobs_async(mon, NULL, bp_sync_call_ready, &call);
+    jobs = bp_qmp_query_jobs_finish(mon, bp_sync_call_wait(&call), &error);
+    bp_sync_call_end(&call);
+    g_assert_no_error(error);
+    g_assert_cmpuint(jobs->len, ==, 0);
+    g_assert_cmpuint(ct_jobs(d), ==, 0);
+}
+
+
+/* Cancelled while copying (throttled so that it is still running), and
+ * a target that cannot be created. */
+static void
+test_abort(void)
+{
+    g_autofree char *dir = bp_test_mkdtemp();
+    g_autoptr(CtDomain) d = NULL;
+    g_autoptr(GError) error = NULL;
+    g_autofree char *sock = NULL;
+    g_autofree char *a1 = NULL, *b1 = NULL;
+    g_autofree char *fa1 = NULL, *fb1 = NULL, *fa2 = NULL, *fb2 = NULL;
+    g_autofree char *bad = NULL;
+    g_autoptr(GPtrArray) list = NULL;
+    g_autoptr(BpBlockGraph) graph = NULL;
+    BkResult r = { 0 };
+    BpBackupOp *op;
+    BpBackupProgress p;
+    gint64 id;
+
+    qt_require_tools();
+    d = ct_domain_new(dir, "bk2", 0);
+    ct_domain_start(d);
+    sock = ct_domain_nbd_socket(d);
+    qt_nbd_write(sock, "vda", 0, 8 << 20, 0xa1);
+    qt_nbd_write(sock, "vdb", 0, 8 << 20, 0xb1);
+
+    id = run_backup(d, NULL, "<domaincheckpoint><name>c1</name></domaincheckpoint>", 0, &error);
+    g_assert_no_error(error);
+    qt_nbd_write(sock, "vda", 0, 8 << 20, 0xa2);    /* 8 s at the test speed */
+
+    /* Cancel during the copy. */
+    bp_backup_ops_set_test_speed(1 << 20);
+    op = bp_backup_ops_begin_async(d->store, d->id, d->access,
+                                   "<domainbackup><incremental>c1</incremental></domainbackup>",
+                                   "<domaincheckpoint><name>c2</name></domaincheckpoint>", 0,
+                                   g_get_real_time() / G_USEC_PER_SEC, NULL, bk_done_cb, &r);
+    g_assert_nonnull(op);
+    do {
+        g_main_context_iteration(NULL, TRUE);
+        bp_backup_op_get_progress(op, &p);
+    } while (!p.copying && !r.done);
+    g_assert_false(r.done);
+    qt_nbd_write(sock, "vda", 0, 8 << 20, 0xa3);   /* keeps the copy busy */
+    bp_backup_op_cancel(op);
+    g_assert_true(qt_wait(&r.done, 30000));
+    bp_backup_ops_set_test_speed(0);
+    g_assert_error(r.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+    g_clear_error(&r.error);
+    fa2 = g_strdup_printf("%s.c2", d->vda);
+    fb2 = g_strdup_printf("%s.c2", d->vdb);
+    g_assert_false(g_file_test(fa2, G_FILE_TEST_EXISTS));
+    g_assert_false(g_file_test(fb2, G_FILE_TEST_EXISTS));
+    g_assert_null(ct_row(d, "c2"));
+    graph = ct_graph(d);
+    g_assert_null(ct_bitmap(graph, "vda", 0, "c2"));
+    g_assert_null(ct_bitmap(graph, "vdb", 0, "c2"));
+    assert_no_leftovers(d);
+    list = bp_store_backup_list(d->store, d->id, &error);
+    g_assert_no_error(error);
+    g_assert_cmpuint(list->len, ==, 2);
+    g_assert_cmpint(((BpStoreBackup *) list->pdata[1])->status, ==, BP_STORE_BACKUP_CANCELLED);
+    g_clear_pointer(&list, g_ptr_array_unref);
+
+    /* vdb's target directory does not exist: nothing is left behind,
+     * not even vda's target. */
+    bad = g_strdup_printf("<domainbackup><disks>"
+                          "<disk name='vda' type='file'><target file='%s/va'/></disk>"
+                          "<disk name='vdb' type='file'><target file='%s/gone/vb'/></disk>"
+                          "</disks></domainbackup>", dir, dir);
+    run_backup(d, bad, "<domaincheckpoint><name>c3</name></domaincheckpoint>", 0, &error);
+    g_assert_error(error, BP_ERROR, BP_ERROR_FAILED);
+    g_assert_nonnull(strstr(error->message, "/gone/vb"));
+    g_clear_error(&error);
+    {
+        g_autofree char *va = g_build_filename(dir, "va", NULL);
+
+        g_assert_false(g_file_test(va, G_FILE_TEST_EXISTS));
+    }
+    g_assert_null(ct_row(d, "c3"));
+    assert_no_leftovers(d);
+
+    /* c1 is still a good base: the incremental after all this equals
+     * the disks, and c1 is still current. */
+    a1 = snap_copy(d, "vda", "t9");
+    b1 = snap_copy(d, "vdb", "t9");
+    id = run_backup(d, "<domainbackup><incremental>c1</incremental></domainbackup>",
+                    "<domaincheckpoint><name>c4</name></domaincheckpoint>", 0, &error);
+    g_assert_no_error(error);
+    g_assert_cmpint(id, >, 0);
+    fa1 = g_strdup_printf("%s.c4", d->vda);
+    fb1 = g_strdup_printf("%s.c4", d->vdb);
+    assert_same(a1, fa1);
+    assert_same(b1, fb1);
+    assert_no_leftovers(d);
+    ct_domain_stop(d);
+    bp_test_rmdir(dir);
+}
+
+
 int
 main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/jobs/backup/push", test_push);
+    g_test_add_func("/jobs/backup/abort", test_abort);
     return g_test_run();
 }

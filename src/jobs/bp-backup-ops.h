@@ -96,4 +96,9 @@ void bp_backup_op_get_progress(BpBackupOp *op, BpBackupProgress *progress);
  * G_IO_ERROR_CANCELLED and undoes itself. */
 void bp_backup_op_cancel(BpBackupOp *op);
 
+/* For tests only: every copy started from now on is limited to
+ * @bytes_per_second (0 = unlimited), so that a test can act while it
+ * runs. */
+void bp_backup_ops_set_test_speed(guint64 bytes_per_second);
+
 G_END_DECLS

@@ -97,6 +97,9 @@ static void bp_backup_step_run(BpBackupOp *op);
  * catalogue's job row is written only once the graph was read. */
 static GHashTable *bp_backup_busy;
 
+/* bp_backup_ops_set_test_speed() */
+static guint64 bp_backup_test_speed;
+
 
 static void
 bp_backup_target_free(BpBackupTarget *t)
@@ -398,7 +401,12 @@ bp_backup_step_run(BpBackupOp *op)
     size_t i;
 
     for (;;) {
-        if (op->error && op->step < STEP_UNDO_CHECKPOINT)
+        /* After a failure: jobs that were started are still waited for
+         * and dismissed (QEMU keeps them otherwise); the rest of the
+         * work is skipped. */
+        if (op->error && op->step < STEP_UNDO_CHECKPOINT &&
+            op->step != STEP_CREATE_WAIT && op->step != STEP_CREATE_DISMISS &&
+            !(op->transaction_done && (op->step == STEP_WAIT || op->step == STEP_DISMISS)))
             op->step = STEP_UNDO_CHECKPOINT;
         op->pending = 1;     /* held while sending */
         for (i = 0; i < op->targets->len; i++) {
@@ -489,6 +497,7 @@ bp_backup_step_run(BpBackupOp *op)
                 BpQmpBackupArgs args = {
                     .job_id = t->job, .device = t->base_node, .target = t->fmt_node,
                     .sync = t->bitmap ? "incremental" : "full", .bitmap = t->bitmap,
+                    .speed = bp_backup_test_speed,
                 };
 
                 json_array_add_object_element(a, bp_qmp_action_new("blockdev-backup",
@@ -1011,6 +1020,13 @@ bp_backup_ops_begin_async(BpStore *store,
     (void) cancellable;     /* cancel with bp_backup_op_cancel() */
     bp_block_access_read_graph_async(access, NULL, bp_backup_graph_cb, op);
     return op;
+}
+
+
+void
+bp_backup_ops_set_test_speed(guint64 bytes_per_second)
+{
+    bp_backup_test_speed = bytes_per_second;
 }
 
 
