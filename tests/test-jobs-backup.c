@@ -408,11 +408,70 @@ test_abort(void)
 }
 
 
+/* A backup interrupted by the end of its process (its catalogue rows
+ * as bp_backup_record() left them, the bitmaps of its new checkpoint
+ * in place): reconciliation drops the checkpoint with its bitmaps and
+ * records the backup failed. */
+static void
+test_interrupted(void)
+{
+    g_autofree char *dir = bp_test_mkdtemp();
+    g_autoptr(CtDomain) d = NULL;
+    g_autoptr(GError) error = NULL;
+    g_autoptr(BpStoreBackup) backup = NULL;
+    g_autoptr(BpStoreJob) job = NULL;
+    g_autoptr(BpStoreBackup) got = NULL;
+    g_autoptr(BpBlockGraph) graph = NULL;
+    g_autoptr(BpStoreCheckpoint) row = NULL;
+    g_autofree char *c1 = NULL;
+    g_autofree char *c2 = NULL;
+    guint changed = 0;
+
+    qt_require_tools();
+    d = ct_domain_new(dir, "bk3", 0);
+    ct_domain_start(d);
+    c1 = ct_create(d, "<domaincheckpoint><name>c1</name></domaincheckpoint>", 0, &error);
+    g_assert_no_error(error);
+    c2 = ct_create(d, "<domaincheckpoint><name>c2</name></domaincheckpoint>", 0, &error);
+    g_assert_no_error(error);
+    g_assert_true(bp_store_checkpoint_set_state(d->store, d->id, "c2",
+                                                BP_STORE_CHECKPOINT_PENDING, NULL, &error));
+    backup = bp_store_backup_new(d->id, BP_STORE_BACKUP_PUSH, BP_STORE_BACKUP_FULL);
+    backup->checkpoint = g_strdup("c2");
+    backup->start_time = 1;
+    g_ptr_array_add(backup->disks, bp_store_backup_disk_new("vda", "/nonexistent/t", "qcow2"));
+    g_assert_true(bp_store_backup_add(d->store, backup, &error));
+    job = bp_store_job_new(d->id, BP_BACKUP_JOB_KIND);
+    job->backup_id = backup->id;
+    job->checkpoint = g_strdup("c2");
+    g_assert_true(bp_store_job_add(d->store, job, &error));
+
+    g_assert_true(ct_reconcile(d, &changed, &error));
+    g_assert_no_error(error);
+    g_assert_cmpuint(changed, >=, 2);
+    g_assert_null(ct_row(d, "c2"));
+    row = ct_row(d, "c1");
+    g_assert_cmpint(row->state, ==, BP_STORE_CHECKPOINT_READY);
+    graph = ct_graph(d);
+    g_assert_null(ct_bitmap(graph, "vda", 0, "c2"));
+    g_assert_null(ct_bitmap(graph, "vdb", 0, "c2"));
+    g_assert_nonnull(ct_bitmap(graph, "vda", 0, "c1"));
+    g_assert_cmpuint(ct_jobs(d), ==, 0);
+    got = bp_store_backup_get(d->store, backup->id, &error);
+    g_assert_no_error(error);
+    g_assert_cmpint(got->status, ==, BP_STORE_BACKUP_FAILED);
+    g_assert_nonnull(got->error);
+    ct_domain_stop(d);
+    bp_test_rmdir(dir);
+}
+
+
 int
 main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/jobs/backup/push", test_push);
     g_test_add_func("/jobs/backup/abort", test_abort);
+    g_test_add_func("/jobs/backup/interrupted", test_interrupted);
     return g_test_run();
 }

@@ -30,6 +30,13 @@
  *      checkpoint's bitmaps and row are removed (libvirt keeps them), the
  *      backup row says failed/cancelled with the reason, and the target
  *      files this backup created are deleted.
+ *
+ * A backup interrupted by the end of the process (its "backup" job row
+ * left) is settled by bp_checkpoint_ops_reconcile_async(): the backup
+ * row says failed and the new checkpoint goes with its bitmaps, since
+ * its backup never concluded.  What the interrupted backup left in a
+ * QEMU that still runs (nodes, jobs, the transient bitmaps) and the
+ * target files are not cleaned up yet.
  */
 #pragma once
 
@@ -95,6 +102,9 @@ void bp_backup_op_get_progress(BpBackupOp *op, BpBackupProgress *progress);
 /* Asks QEMU to cancel the copy; the operation then ends with
  * G_IO_ERROR_CANCELLED and undoes itself. */
 void bp_backup_op_cancel(BpBackupOp *op);
+
+/* Whether this process runs a backup of domain @domain_id now. */
+gboolean bp_backup_ops_is_running(gint64 domain_id);
 
 /* For tests only: every copy started from now on is limited to
  * @bytes_per_second (0 = unlimited), so that a test can act while it

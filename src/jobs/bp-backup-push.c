@@ -1023,6 +1023,13 @@ bp_backup_ops_begin_async(BpStore *store,
 }
 
 
+gboolean
+bp_backup_ops_is_running(gint64 domain_id)
+{
+    return bp_backup_busy && g_hash_table_contains(bp_backup_busy, &domain_id);
+}
+
+
 void
 bp_backup_ops_set_test_speed(guint64 bytes_per_second)
 {
