@@ -390,6 +390,42 @@ test_abort(void)
     g_assert_null(ct_row(d, "c3"));
     assert_no_leftovers(d);
 
+    /* reuse-external: the files exist and are formatted; they are
+     * used as they are, and a missing one is refused. */
+    {
+        g_autofree char *ra = g_build_filename(dir, "ra.qcow2", NULL);
+        g_autofree char *rb = g_build_filename(dir, "rb.qcow2", NULL);
+        g_autofree char *rxml = g_strdup_printf("<domainbackup><disks>"
+                                                "<disk name='vda' type='file'><target file='%s'/></disk>"
+                                                "<disk name='vdb' type='file'><target file='%s'/></disk>"
+                                                "</disks></domainbackup>", ra, rb);
+        g_autofree char *o = NULL;
+        g_autofree char *ca = NULL, *cb = NULL;
+        BkResult rr = { 0 };
+
+        op = bp_backup_ops_begin_async(d->store, d->id, d->access, rxml, NULL,
+                                       BP_BACKUP_BEGIN_REUSE_EXTERNAL,
+                                       g_get_real_time() / G_USEC_PER_SEC, NULL, bk_done_cb, &rr);
+        g_assert_true(qt_wait(&rr.done, 30000));
+        g_assert_error(rr.error, BP_ERROR, BP_ERROR_INVALID_ARGUMENT);
+        g_clear_error(&rr.error);
+        o = qt_qemu_img("create", "-q", "-f", "qcow2", ra, "16M", NULL);
+        g_free(o);
+        o = qt_qemu_img("create", "-q", "-f", "qcow2", rb, "16M", NULL);
+        ca = snap_copy(d, "vda", "r");
+        cb = snap_copy(d, "vdb", "r");
+        rr.done = FALSE;
+        op = bp_backup_ops_begin_async(d->store, d->id, d->access, rxml, NULL,
+                                       BP_BACKUP_BEGIN_REUSE_EXTERNAL,
+                                       g_get_real_time() / G_USEC_PER_SEC, NULL, bk_done_cb, &rr);
+        g_assert_nonnull(op);
+        g_assert_true(qt_wait(&rr.done, 30000));
+        g_assert_no_error(rr.error);
+        assert_same(ca, ra);
+        assert_same(cb, rb);
+        assert_no_leftovers(d);
+    }
+
     /* c1 is still a good base: the incremental after all this equals
      * the disks, and c1 is still current. */
     a1 = snap_copy(d, "vda", "t9");
