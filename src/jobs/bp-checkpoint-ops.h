@@ -175,7 +175,9 @@ GPtrArray *bp_checkpoint_ops_list(BpStore *store, gint64 domain_id,
 
 /*
  * Reconciliation (daemon start, domain start): for a creation
- * interrupted (a "checkpoint-create" job left), keeps, or removes with
+ * interrupted (a "checkpoint-create" job left; a "backup" job left by
+ * an interrupted backup always removes its new checkpoint and marks the
+ * backup failed), keeps, or removes with
  * its partial bitmaps, the pending row as described above; finishes
  * deletions left "deleting"; checks every "ready" and "pending"
  * checkpoint's bitmap chains and marks those that are not valid

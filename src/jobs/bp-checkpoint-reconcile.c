@@ -8,6 +8,7 @@
  */
 #include <config.h>
 
+#include "bp-backup-ops.h"
 #include "bp-checkpoint-priv.h"
 #include "util/bp-error.h"
 #include "util/bp-i18n.h"
@@ -17,7 +18,8 @@ typedef struct {
     gint64 domain_id;
     BpBlockAccess *access;
     GPtrArray *rows;            /* BpStoreCheckpoint* */
-    GPtrArray *jobs;            /* BpStoreJob*: this domain's creations */
+    GPtrArray *jobs;            /* BpStoreJob*: this domain's creations and
+                                 * interrupted backups */
     BpBlockGraph *graph;
     GPtrArray *actions;         /* BpPlanAction*: removals */
     GPtrArray *reopen;          /* char* */
@@ -50,6 +52,28 @@ bp_ckpt_reconcile_return(GTask *task, GError *error)
     else
         g_task_return_boolean(task, TRUE);
     g_object_unref(task);
+}
+
+
+/* The backup @id was interrupted (the process running it ended): its
+ * row says failed. */
+static gboolean
+bp_ckpt_reconcile_backup_failed(BpCkptReconcile *op, gint64 id, GError **error)
+{
+    g_autoptr(BpStoreBackup) backup = NULL;
+
+    if (!(backup = bp_store_backup_get(op->store, id, error)))
+        return FALSE;
+    if (backup->status != BP_STORE_BACKUP_RUNNING)
+        return TRUE;
+    op->changed++;
+    g_message("domain %s: backup %lld was interrupted; recorded as failed",
+              bp_block_access_get_def(op->access)->name, (long long) id);
+    backup->status = BP_STORE_BACKUP_FAILED;
+    g_free(backup->error);
+    backup->error = g_strdup(_("interrupted: the process running the backup ended"));
+    backup->end_time = g_get_real_time() / G_USEC_PER_SEC;
+    return bp_store_backup_update(op->store, backup, error);
 }
 
 
@@ -149,6 +173,9 @@ bp_ckpt_reconcile_commit(BpCkptReconcile *op, gboolean removed, GError **error)
                     return FALSE;
             }
         }
+        if (g_str_equal(job->kind, BP_BACKUP_JOB_KIND) && job->backup_id &&
+            !bp_ckpt_reconcile_backup_failed(op, job->backup_id, error))
+            return FALSE;
         if (!bp_store_job_remove(op->store, job->id, error))
             return FALSE;
     }
@@ -230,7 +257,9 @@ bp_ckpt_reconcile_graph_cb(GObject *source G_GNUC_UNUSED, GAsyncResult *result,
         if (!row || row->state != BP_STORE_CHECKPOINT_PENDING)
             continue;
         bp_ckpt_count_top_bitmaps(op->graph, row, &present, &total);
-        if (present == total)
+        /* A checkpoint created with a backup is only usable when the
+         * backup concluded; an interrupted one never did. */
+        if (present == total && !g_str_equal(job->kind, BP_BACKUP_JOB_KIND))
             continue;
         g_hash_table_add(op->drop, row->name);
         bp_checkpoint_removals(op->graph, row, TRUE, op->actions, NULL);
@@ -280,7 +309,9 @@ bp_checkpoint_ops_reconcile_async(BpStore *store,
         BpStoreJob *job = g_ptr_array_index(jobs, i);
 
         if (job->domain_id == domain_id &&
-            g_strcmp0(job->kind, BP_CHECKPOINT_JOB_CREATE) == 0)
+            (g_strcmp0(job->kind, BP_CHECKPOINT_JOB_CREATE) == 0 ||
+             (g_strcmp0(job->kind, BP_BACKUP_JOB_KIND) == 0 &&
+              !bp_backup_ops_is_running(domain_id))))
             g_ptr_array_add(op->jobs, g_ptr_array_steal_index(jobs, i--));
     }
     if (op->rows->len == 0 && op->jobs->len == 0) {

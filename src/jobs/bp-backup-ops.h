@@ -1,0 +1,114 @@
+/*
+ * bp-backup-ops.h: backup-begin of a running domain, independent of D-Bus.
+ *
+ * Push mode only for now (pull mode is refused with
+ * BP_ERROR_OPERATION_UNSUPPORTED).  A push backup runs as:
+ *
+ *   1. checks: the domain has no backup job already, in this process
+ *      or in the catalogue (BP_ERROR_BUSY at once), the documents parse, the disks align (the target suffix is
+ *      the new checkpoint's name, else the start time), every incremental
+ *      disk's bitmap chain is valid (BP_ERROR_CHECKPOINT_INCONSISTENT
+ *      naming the checkpoint, the disk and why);
+ *   2. the target files are created with O_CREAT|O_EXCL|O_NOFOLLOW (an
+ *      existing file is refused with BP_ERROR_EXISTS unless
+ *      BP_BACKUP_BEGIN_REUSE_EXTERNAL), formatted qcow2 by blockdev-create;
+ *      an incremental target's backing file is that disk's target of the
+ *      completed backup that created the base checkpoint, when the
+ *      catalogue has one;
+ *   3. one catalogue transaction: a job row "backup", the backup row
+ *      (running) with its disks, and the new checkpoint "pending";
+ *   4. one QMP transaction: the new checkpoint's bitmaps, the incremental
+ *      bitmaps (transient, disabled, merged over the chain), one
+ *      blockdev-backup per disk (auto-dismiss off).  QEMU refuses
+ *      completion-mode "grouped" together with bitmap actions, so the
+ *      grouping is ours: when one disk's job fails, the others are
+ *      cancelled and the whole backup fails;
+ *   5. the jobs are waited for and dismissed, the temporary bitmaps and
+ *      the target nodes removed;
+ *   6. success: the checkpoint becomes ready and current, the backup row
+ *      completed with its bytes.  Failure or cancellation: the new
+ *      checkpoint's bitmaps and row are removed (libvirt keeps them), the
+ *      backup row says failed/cancelled with the reason, and the target
+ *      files this backup created are deleted.
+ *
+ * A backup interrupted by the end of the process (its "backup" job row
+ * left) is settled by bp_checkpoint_ops_reconcile_async(): the backup
+ * row says failed and the new checkpoint goes with its bitmaps, since
+ * its backup never concluded.  What the interrupted backup left in a
+ * QEMU that still runs (nodes, jobs, the transient bitmaps) and the
+ * target files are not cleaned up yet.
+ */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "bp-block-access.h"
+#include "store/bp-store.h"
+
+G_BEGIN_DECLS
+
+/* The job kind of a backup in the catalogue. */
+#define BP_BACKUP_JOB_KIND "backup"
+
+typedef enum {
+    BP_BACKUP_BEGIN_REUSE_EXTERNAL = 1 << 0,
+} BpBackupBeginFlags;
+
+typedef struct _BpBackupOp BpBackupOp;
+
+/* Progress of a running backup, summed over its disks. */
+typedef struct {
+    guint64 processed;
+    guint64 total;
+    gint64 start_time;          /* µs, g_get_real_time() */
+    gint64 backup_id;           /* 0 until recorded */
+    gboolean cancelling;
+    gboolean copying;           /* the point in time has passed */
+} BpBackupProgress;
+
+/*
+ * Starts backup-begin of @backup_xml (NULL or "" = a full push backup of
+ * every disk) with the optional new checkpoint @checkpoint_xml on domain
+ * @domain_id, which @access (a running one) reaches.  @now (seconds) is
+ * the start time.  Returns the operation (owned by the task; valid until
+ * the callback has run), or NULL when it failed at once (the callback
+ * still runs with the error).  Cancel it with bp_backup_op_cancel()
+ * (@cancellable is reserved and not used yet).  The result is the backup's catalogue id.
+ */
+BpBackupOp *bp_backup_ops_begin_async(BpStore *store,
+                                      gint64 domain_id,
+                                      BpBlockAccess *access,
+                                      const char *backup_xml,
+                                      const char *checkpoint_xml,
+                                      unsigned int flags,
+                                      gint64 now,
+                                      GCancellable *cancellable,
+                                      GAsyncReadyCallback callback,
+                                      gpointer user_data);
+gint64 bp_backup_ops_begin_finish(GAsyncResult *result, GError **error);
+
+/* @func is called once, when the point in time has passed and the
+ * copies run (the catalogue row exists by then). */
+typedef void (*BpBackupStartedFunc)(BpBackupOp *op, gpointer data);
+void bp_backup_op_set_started_func(BpBackupOp *op, BpBackupStartedFunc func,
+                                   gpointer data);
+/* The aligned <domainbackup> document (every default filled in). */
+char *bp_backup_op_get_xml(BpBackupOp *op);
+/* The target names of the disks taking part. */
+GStrv bp_backup_op_get_disks(BpBackupOp *op);
+
+/* The progress so far (refreshed from query-jobs while copying). */
+void bp_backup_op_get_progress(BpBackupOp *op, BpBackupProgress *progress);
+/* Asks QEMU to cancel the copy; the operation then ends with
+ * G_IO_ERROR_CANCELLED and undoes itself. */
+void bp_backup_op_cancel(BpBackupOp *op);
+
+/* Whether this process runs a backup of domain @domain_id now. */
+gboolean bp_backup_ops_is_running(gint64 domain_id);
+
+/* For tests only: every copy started from now on is limited to
+ * @bytes_per_second (0 = unlimited), so that a test can act while it
+ * runs. */
+void bp_backup_ops_set_test_speed(guint64 bytes_per_second);
+
+G_END_DECLS

@@ -1,0 +1,100 @@
+/*
+ * bp-backup-priv.h: what the files of backup-begin share: the operation,
+ * its steps and the helpers between preparation (bp-backup-begin.c) and
+ * the QMP steps (bp-backup-push.c).
+ */
+#pragma once
+
+#include "bp-backup-ops.h"
+#include "conf/bp-backup-conf.h"
+#include "conf/bp-checkpoint-conf.h"
+#include "planner/bp-planner.h"
+#include "qemu/bp-qmp-commands.h"
+
+G_BEGIN_DECLS
+
+typedef enum {
+    STEP_ADD_FILES,         /* blockdev-add the protocol nodes */
+    STEP_CREATE,            /* blockdev-create qcow2 on the new files */
+    STEP_CREATE_WAIT,
+    STEP_CREATE_DISMISS,
+    STEP_ADD_FORMATS,       /* blockdev-add the qcow2 nodes */
+    STEP_BEFORE,            /* the plan's leftover removals */
+    STEP_TRANSACTION,       /* bitmaps + blockdev-backup, grouped */
+    STEP_WAIT,
+    STEP_DISMISS,
+    /* clean-up: always run */
+    STEP_UNDO_CHECKPOINT,
+    STEP_AFTER,
+    STEP_DEL_FORMATS,
+    STEP_DEL_FILES,
+    STEP_DONE,
+} BpBackupStep;
+
+typedef struct {
+    char *target;
+    char *path;
+    char *base_node;        /* the disk's top node */
+    char *file_node;
+    char *fmt_node;
+    char *job;
+    char *bitmap;           /* incremental: the transient bitmap */
+    char *backing;          /* incremental: backing file of the target */
+    guint64 size;
+    gboolean created;       /* we created the file */
+    gboolean file_added;
+    gboolean fmt_added;
+    gboolean job_started;
+    guint64 bytes;
+    guint64 bytes_total;
+} BpBackupTarget;
+
+struct _BpBackupOp {
+    GTask *task;
+    BpStore *store;
+    gint64 domain_id;
+    BpBlockAccess *access;
+    BpQmpMonitor *mon;
+    unsigned int flags;
+    gint64 now;
+    BpBackupDef *def;
+    BpCheckpointDef *chk;       /* the new checkpoint, or NULL */
+    BpBlockGraph *graph;
+    BpPlan *plan;
+    GPtrArray *targets;         /* BpBackupTarget* */
+    gint64 job_id;
+    gint64 backup_id;
+    gint64 previous_id;
+    BpBackupStep step;
+    guint pending;
+    gboolean transaction_done;  /* the checkpoint bitmaps exist */
+    gboolean cancelled;
+    guint poll_id;
+    gint64 start_us;
+    gboolean registered;        /* in bp_backup_busy */
+    BpBackupStartedFunc started;
+    gpointer started_data;
+    GError *error;              /* the first failure */
+};
+
+typedef struct {
+    BpBackupOp *op;
+    BpBackupTarget *tgt;        /* NULL for a transaction */
+} BpBackupCall;
+
+void bp_backup_target_free(BpBackupTarget *t);
+void bp_backup_op_free(BpBackupOp *op);
+/* Keeps the first failure (takes @error). */
+void bp_backup_fail(BpBackupOp *op, GError *error);
+/* Ends the task with the backup id or the first failure; the domain is
+ * no longer busy. */
+void bp_backup_return(BpBackupOp *op);
+/* The backup row, its job and the pending checkpoint, in one catalogue
+ * transaction; sets op->backup_id and op->job_id. */
+gboolean bp_backup_record(BpBackupOp *op, GError **error);
+/* Runs op->step and the ones after it (see BpBackupStep). */
+void bp_backup_step_run(BpBackupOp *op);
+/* Removes the domain from the in-process busy table (bp-backup-begin.c). */
+void bp_backup_unregister(BpBackupOp *op);
+
+G_END_DECLS
