@@ -368,21 +368,21 @@ bp_checkpoint_create_cb(GObject *source G_GNUC_UNUSED, GAsyncResult *result,
 static void
 bp_checkpoint_create_op(BpDaemonDomain *dom, gpointer data)
 {
+    static const BpMethodFlag create_flags[] = {
+        { "redefine", BP_CHECKPOINT_CREATE_REDEFINE },
+        { "redefine-validate", BP_CHECKPOINT_CREATE_REDEFINE_VALIDATE },
+        { "quiesce", BP_CHECKPOINT_CREATE_QUIESCE },
+        { NULL, 0 }
+    };
     BpMethodArgs *args = data;
     g_autoptr(BpBlockAccess) access = NULL;
-    unsigned int flags = 0;
 
     if (!bp_daemon_domain_check_present(dom, args) ||
         !(access = bp_checkpoint_op_access(args)))
         return;
-    if (bp_method_option_bool(args, "redefine"))
-        flags |= BP_CHECKPOINT_CREATE_REDEFINE;
-    if (bp_method_option_bool(args, "redefine-validate"))
-        flags |= BP_CHECKPOINT_CREATE_REDEFINE_VALIDATE;
-    if (bp_method_option_bool(args, "quiesce"))
-        flags |= BP_CHECKPOINT_CREATE_QUIESCE;
     bp_checkpoint_ops_create_async(bp_checkpoint_daemon(args)->store,
-                                   bp_daemon_domain_get_id(dom), access, args->arg, flags,
+                                   bp_daemon_domain_get_id(dom), access, args->arg,
+                                   bp_method_option_flags(args, create_flags),
                                    g_get_real_time() / G_USEC_PER_SEC, NULL,
                                    bp_checkpoint_create_cb, args);
 }
@@ -445,23 +445,14 @@ bp_checkpoint_handle_lookup(BpDomain *iface G_GNUC_UNUSED, GDBusMethodInvocation
 
 
 /* The list flags of a ListCheckpoints or ListChildren call. */
-static unsigned int
-bp_checkpoint_list_flags(BpMethodArgs *args)
-{
-    unsigned int flags = 0;
-
-    if (bp_method_option_bool(args, "roots"))
-        flags |= BP_CHECKPOINT_LIST_ROOTS;
-    if (bp_method_option_bool(args, "descendants"))
-        flags |= BP_CHECKPOINT_LIST_DESCENDANTS;
-    if (bp_method_option_bool(args, "topological"))
-        flags |= BP_CHECKPOINT_LIST_TOPOLOGICAL;
-    if (bp_method_option_bool(args, "leaves"))
-        flags |= BP_CHECKPOINT_LIST_LEAVES;
-    if (bp_method_option_bool(args, "no-leaves"))
-        flags |= BP_CHECKPOINT_LIST_NO_LEAVES;
-    return flags;
-}
+static const BpMethodFlag bp_checkpoint_list_flags[] = {
+    { "roots", BP_CHECKPOINT_LIST_ROOTS },
+    { "descendants", BP_CHECKPOINT_LIST_DESCENDANTS },
+    { "topological", BP_CHECKPOINT_LIST_TOPOLOGICAL },
+    { "leaves", BP_CHECKPOINT_LIST_LEAVES },
+    { "no-leaves", BP_CHECKPOINT_LIST_NO_LEAVES },
+    { NULL, 0 }
+};
 
 
 /* ListCheckpoints (args->arg NULL) and Checkpoint.ListChildren. */
@@ -473,7 +464,7 @@ bp_checkpoint_list_authorized(BpMethodArgs *args)
     g_autoptr(GPtrArray) names = NULL;
 
     names = bp_checkpoint_ops_list(args->daemon->store, bp_daemon_domain_get_id(dom),
-                                   args->arg, bp_checkpoint_list_flags(args), &err);
+                                   args->arg, bp_method_option_flags(args, bp_checkpoint_list_flags), &err);
     if (!names) {
         bp_method_fail(args, err);
         return;
@@ -509,19 +500,12 @@ bp_checkpoint_connect_domain_methods(BpDaemonDomain *dom, BpDomain *iface)
 
 /* ---- Checkpoint.GetXMLDesc ------------------------------------------------------ */
 
-static unsigned int
-bp_checkpoint_xml_flags(BpMethodArgs *args)
-{
-    unsigned int flags = 0;
-
-    if (bp_method_option_bool(args, "security-info"))
-        flags |= BP_CHECKPOINT_XML_SECURE;
-    if (bp_method_option_bool(args, "no-domain"))
-        flags |= BP_CHECKPOINT_XML_NO_DOMAIN;
-    if (bp_method_option_bool(args, "size"))
-        flags |= BP_CHECKPOINT_XML_SIZE;
-    return flags;
-}
+static const BpMethodFlag bp_checkpoint_xml_flags[] = {
+    { "security-info", BP_CHECKPOINT_XML_SECURE },
+    { "no-domain", BP_CHECKPOINT_XML_NO_DOMAIN },
+    { "size", BP_CHECKPOINT_XML_SIZE },
+    { NULL, 0 }
+};
 
 
 static void
@@ -546,7 +530,7 @@ bp_checkpoint_size_op(BpDaemonDomain *dom, gpointer data)
         !(access = bp_checkpoint_op_access(args)))
         return;
     bp_checkpoint_ops_get_xml_async(args->daemon->store, bp_daemon_domain_get_id(dom),
-                                    access, args->arg, bp_checkpoint_xml_flags(args), NULL,
+                                    access, args->arg, bp_method_option_flags(args, bp_checkpoint_xml_flags), NULL,
                                     bp_checkpoint_size_cb, args);
 }
 
@@ -563,7 +547,7 @@ bp_checkpoint_xml_authorized(BpMethodArgs *args)
         return;
     }
     if (!(xml = bp_checkpoint_ops_get_xml(args->daemon->store, bp_daemon_domain_get_id(dom),
-                                          args->arg, bp_checkpoint_xml_flags(args), &err))) {
+                                          args->arg, bp_method_option_flags(args, bp_checkpoint_xml_flags), &err))) {
         bp_method_fail(args, err);
         return;
     }
@@ -622,19 +606,22 @@ bp_checkpoint_delete_cb(GObject *source G_GNUC_UNUSED, GAsyncResult *result,
 static void
 bp_checkpoint_delete_op(BpDaemonDomain *dom, gpointer data)
 {
+    static const BpMethodFlag delete_flags[] = {
+        { "children", BP_CHECKPOINT_DELETE_CHILDREN },
+        { "children-only", BP_CHECKPOINT_DELETE_CHILDREN_ONLY },
+        { "metadata", BP_CHECKPOINT_DELETE_METADATA },
+        { NULL, 0 }
+    };
     BpMethodArgs *args = data;
     g_autoptr(BpBlockAccess) access = NULL;
-    unsigned int flags = 0;
+    unsigned int flags;
 
     if (!bp_daemon_domain_check_present(dom, args))
         return;
-    if (bp_method_option_bool(args, "children"))
-        flags |= BP_CHECKPOINT_DELETE_CHILDREN;
-    if (bp_method_option_bool(args, "children-only"))
-        flags |= BP_CHECKPOINT_DELETE_CHILDREN_ONLY;
-    if (bp_method_option_bool(args, "metadata"))
-        flags |= BP_CHECKPOINT_DELETE_METADATA;
-    else if (!(access = bp_checkpoint_op_access(args)))
+    flags = bp_method_option_flags(args, delete_flags);
+    /* --metadata leaves the images alone: no access to them needed */
+    if (!(flags & BP_CHECKPOINT_DELETE_METADATA) &&
+        !(access = bp_checkpoint_op_access(args)))
         return;
     bp_checkpoint_ops_delete_async(args->daemon->store, bp_daemon_domain_get_id(dom), access,
                                    args->arg, flags, NULL, bp_checkpoint_delete_cb, args);

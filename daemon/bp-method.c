@@ -156,6 +156,19 @@ bp_method_option_bool(BpMethodArgs *args, const char *key)
 }
 
 
+unsigned int
+bp_method_option_flags(BpMethodArgs *args, const BpMethodFlag *table)
+{
+    unsigned int flags = 0;
+
+    for (; table->key; table++) {
+        if (bp_method_option_bool(args, table->key))
+            flags |= table->flag;
+    }
+    return flags;
+}
+
+
 void
 bp_method_return(BpMethodArgs *args, GVariant *value)
 {

@@ -52,6 +52,16 @@ void bp_method_authorize(BpMethodArgs *args, const BpMethodOption *allowed,
 /* The boolean option @key, FALSE when absent. */
 gboolean bp_method_option_bool(BpMethodArgs *args, const char *key);
 
+/* A boolean option and the flag it sets. */
+typedef struct {
+    const char *key;
+    unsigned int flag;
+} BpMethodFlag;
+
+/* The OR of the flags of @table (terminated by { NULL }) whose boolean
+ * option is set in the call. */
+unsigned int bp_method_option_flags(BpMethodArgs *args, const BpMethodFlag *table);
+
 /* Answers with @value (a tuple matching the method's out arguments, or
  * NULL for none; floating references are sunk) and frees @args. */
 void bp_method_return(BpMethodArgs *args, GVariant *value);
