@@ -521,6 +521,20 @@ bp_block_graph_read_finish(BpQmpMonitor *mon, GAsyncResult *result, GError **err
 }
 
 
+void
+bp_block_graph_read_task_cb(GObject *source, GAsyncResult *result, gpointer task)
+{
+    g_autoptr(GTask) owned = task;
+    BpBlockGraph *graph;
+    GError *err = NULL;
+
+    if (!(graph = bp_block_graph_read_finish(BP_QMP_MONITOR(source), result, &err)))
+        g_task_return_error(owned, err);
+    else
+        g_task_return_pointer(owned, graph, (GDestroyNotify) bp_block_graph_free);
+}
+
+
 /* ---- text rendering ---------------------------------------------------- */
 
 static int

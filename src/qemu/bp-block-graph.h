@@ -130,6 +130,12 @@ BpBlockGraph *bp_block_graph_read_finish(BpQmpMonitor *mon,
                                          GAsyncResult *result,
                                          GError **error);
 
+/* A GAsyncReadyCallback for bp_block_graph_read_async() whose user data is
+ * a GTask (consumed): returns the graph (freed with bp_block_graph_free)
+ * or the error through it.  For wrappers that read a runtime's graph. */
+void bp_block_graph_read_task_cb(GObject *source, GAsyncResult *result,
+                                 gpointer task);
+
 /* A stable text rendering of the disks, their chains and bitmaps (for
  * tests, logs and golden files). */
 char *bp_block_graph_dump(const BpBlockGraph *graph);

@@ -147,20 +147,6 @@ bp_qemu_attach_finish(GAsyncResult *result, GError **error)
 }
 
 
-static void
-bp_qemu_attach_read_graph_cb(GObject *source, GAsyncResult *result, gpointer user_data)
-{
-    g_autoptr(GTask) task = user_data;
-    BpBlockGraph *graph;
-    GError *err = NULL;
-
-    if (!(graph = bp_block_graph_read_finish(BP_QMP_MONITOR(source), result, &err)))
-        g_task_return_error(task, err);
-    else
-        g_task_return_pointer(task, graph, (GDestroyNotify) bp_block_graph_free);
-}
-
-
 void
 bp_qemu_attach_read_graph_async(BpQemuAttach *attach,
                                 GCancellable *cancellable,
@@ -185,7 +171,7 @@ bp_qemu_attach_read_graph_async(BpQemuAttach *attach,
         refs[i].top_node = g_hash_table_lookup(attach->top_nodes, spec->target);
     }
     bp_block_graph_read_async(attach->mon, refs, attach->disks->len, cancellable,
-                              bp_qemu_attach_read_graph_cb, task);
+                              bp_block_graph_read_task_cb, task);
 }
 
 

@@ -565,20 +565,6 @@ bp_qemu_storage_kill(BpQemuStorage *st, int signum)
 
 /* ---- graph and accessors ---------------------------------------------------- */
 
-static void
-bp_storage_read_graph_cb(GObject *source, GAsyncResult *result, gpointer user_data)
-{
-    g_autoptr(GTask) task = user_data;
-    BpBlockGraph *graph;
-    GError *err = NULL;
-
-    if (!(graph = bp_block_graph_read_finish(BP_QMP_MONITOR(source), result, &err)))
-        g_task_return_error(task, err);
-    else
-        g_task_return_pointer(task, graph, (GDestroyNotify) bp_block_graph_free);
-}
-
-
 void
 bp_qemu_storage_read_graph_async(BpQemuStorage *st,
                                  GCancellable *cancellable,
@@ -603,7 +589,7 @@ bp_qemu_storage_read_graph_async(BpQemuStorage *st,
         refs[i].top_node = g_hash_table_lookup(st->layout->top_nodes, spec->target);
     }
     bp_block_graph_read_async(st->mon, refs, st->disks->len, cancellable,
-                              bp_storage_read_graph_cb, task);
+                              bp_block_graph_read_task_cb, task);
 }
 
 
