@@ -452,11 +452,9 @@ gboolean
 bp_cmd_checkpoint_dumpxml(BpCtl *ctl, const BpCmd *cmd, GError **error)
 {
     static const char *const flags[] = { "security-info", "no-domain", "size" };
-    const char *xpath = bp_cmd_opt_string(cmd, "xpath");
     g_autoptr(BpDomain) dom = NULL;
     g_autoptr(BpCheckpoint) chk = NULL;
     g_autofree char *xml = NULL;
-    g_autofree char *shown = NULL;
     g_auto(GVariantDict) opts = G_VARIANT_DICT_INIT(NULL);
 
     if (!bp_cmd_require(cmd, "wrap", "xpath", error) ||
@@ -479,27 +477,7 @@ bp_cmd_checkpoint_dumpxml(BpCtl *ctl, const BpCmd *cmd, GError **error)
                                               &xml, NULL, error))
         return FALSE;
 
-    if (xpath) {
-        if (!(shown = bp_xpath_filter(xml, xpath, bp_cmd_opt_bool(cmd, "wrap"),
-                                      error)))
-            return FALSE;
-    } else {
-        shown = g_str_has_suffix(xml, "\n") ? g_strdup(xml)
-                                            : g_strconcat(xml, "\n", NULL);
-    }
-
-    if (ctl->json) {
-        g_autoptr(JsonBuilder) b = json_builder_new();
-
-        json_builder_begin_object(b);
-        json_builder_set_member_name(b, "xml");
-        json_builder_add_string_value(b, shown);
-        json_builder_end_object(b);
-        bp_ctl_print_json(ctl, json_builder_get_root(b));
-        return TRUE;
-    }
-    bp_ctl_print(ctl, "%s", shown);
-    return TRUE;
+    return bp_ctl_print_xml(ctl, cmd, xml, error);
 }
 
 

@@ -570,3 +570,33 @@ bp_xpath_filter(const char *xml, const char *expr, gboolean wrap,
         bp_xpath_append_node(out, doc, obj->nodesetval->nodeTab[i]);
     return g_string_free(g_steal_pointer(&out), FALSE);
 }
+
+
+gboolean
+bp_ctl_print_xml(BpCtl *ctl, const BpCmd *cmd, const char *xml, GError **error)
+{
+    const char *xpath = bp_cmd_opt_string(cmd, "xpath");
+    g_autofree char *shown = NULL;
+
+    if (xpath) {
+        if (!(shown = bp_xpath_filter(xml, xpath, bp_cmd_opt_bool(cmd, "wrap"),
+                                      error)))
+            return FALSE;
+    } else {
+        shown = g_str_has_suffix(xml, "\n") ? g_strdup(xml)
+                                            : g_strconcat(xml, "\n", NULL);
+    }
+
+    if (ctl->json) {
+        g_autoptr(JsonBuilder) b = json_builder_new();
+
+        json_builder_begin_object(b);
+        json_builder_set_member_name(b, "xml");
+        json_builder_add_string_value(b, shown);
+        json_builder_end_object(b);
+        bp_ctl_print_json(ctl, json_builder_get_root(b));
+        return TRUE;
+    }
+    bp_ctl_print(ctl, "%s", shown);
+    return TRUE;
+}

@@ -77,4 +77,10 @@ gboolean bp_read_file(const char *path, char **contents, GError **error);
 char *bp_xpath_filter(const char *xml, const char *expr, gboolean wrap,
                       GError **error);
 
+/* Prints the document @xml as the dumpxml commands do: filtered by the
+ * command's --xpath (and --wrap) when given, ending in a newline, or as
+ * {"xml": ...} with --json. */
+gboolean bp_ctl_print_xml(BpCtl *ctl, const BpCmd *cmd, const char *xml,
+                          GError **error);
+
 G_END_DECLS
