@@ -7,7 +7,9 @@
  * started (or it failed): the caller hears the errors libvirt reports
  * synchronously (a bad document, an invalid bitmap chain, an existing
  * target).  The queue is then free again while the copies run; a second
- * BackupBegin is refused at once by src/jobs (Busy).  Push mode only.
+ * BackupBegin is refused at once by src/jobs (Busy).  A pull backup
+ * answers BackupBegin once its exports serve, and ends with Job.Finish()
+ * (completed) or AbortJob()/Job.Cancel() (cancelled).
  */
 #include <config.h>
 
@@ -37,6 +39,9 @@ typedef struct {
 
 static const BpMethodOption bp_options_begin[] = { { "reuse-external", "b" }, { NULL, NULL } };
 static const BpMethodOption bp_options_none[] = { { NULL, NULL } };
+static const BpMethodOption bp_options_finish[] = {
+    { "outputs", "a{ss}" }, { "disks", "as" }, { NULL, NULL }
+};
 static const BpMethodOption bp_options_job_info[] = {
     { "completed", "b" }, { "keep-completed", "b" }, { NULL, NULL }
 };
@@ -79,7 +84,11 @@ bp_backup_job_info(BpBackupJob *job)
         g_variant_builder_add(&b, "{sv}", "job", g_variant_new_object_path(job->path));
     g_variant_builder_add(&b, "{sv}", "time_elapsed",
                           g_variant_new_uint64((g_get_real_time() - p.start_time) / 1000));
-    if (p.total) {
+    if (p.total && bp_backup_op_is_pull(job->op)) {
+        /* The fleecing jobs' progress: what copy-before-write saved. */
+        g_variant_builder_add(&b, "{sv}", "disk_temp_used", g_variant_new_uint64(p.processed));
+        g_variant_builder_add(&b, "{sv}", "disk_temp_total", g_variant_new_uint64(p.total));
+    } else if (p.total) {
         g_variant_builder_add(&b, "{sv}", "disk_total", g_variant_new_uint64(p.total));
         g_variant_builder_add(&b, "{sv}", "disk_processed", g_variant_new_uint64(p.processed));
         g_variant_builder_add(&b, "{sv}", "disk_remaining",
@@ -149,7 +158,52 @@ bp_backup_handle_cancel(BpJob *iface G_GNUC_UNUSED, GDBusMethodInvocation *invoc
 }
 
 
-/* The copies run: the job object appears and BackupBegin is answered. */
+static void
+bp_backup_finish_authorized(BpMethodArgs *args)
+{
+    BpBackupJob *job = bp_backup_job_get(BP_DAEMON_DOMAIN(args->target));
+    g_autoptr(GHashTable) outputs = NULL;
+    g_autoptr(GVariant) out = NULL;
+    g_autofree const char **disks = NULL;
+    g_autoptr(GError) err = NULL;
+    GVariantIter iter;
+    const char *disk, *file;
+
+    if (!job || !job->op || job->args) {
+        bp_method_fail_literal(args, BP_ERROR_OPERATION_INVALID,
+                               _("the backup job has ended"));
+        return;
+    }
+    if ((out = g_variant_lookup_value(args->options, "outputs", G_VARIANT_TYPE("a{ss}")))) {
+        outputs = g_hash_table_new(g_str_hash, g_str_equal);
+        g_variant_iter_init(&iter, out);
+        while (g_variant_iter_next(&iter, "{&s&s}", &disk, &file))
+            g_hash_table_insert(outputs, (gpointer) disk, (gpointer) file);
+    }
+    g_variant_lookup(args->options, "disks", "^a&s", &disks);
+    if (!bp_backup_op_finish(job->op, outputs, disks, &err)) {
+        bp_method_fail(args, err);
+        return;
+    }
+    bp_method_return(args, NULL);
+}
+
+
+static gboolean
+bp_backup_handle_finish(BpJob *iface G_GNUC_UNUSED, GDBusMethodInvocation *invocation,
+                        GVariant *options, gpointer user_data)
+{
+    BpBackupJob *job = user_data;
+
+    bp_method_authorize(bp_method_args_new(bp_daemon_domain_get_daemon(job->dom), invocation,
+                                           job->dom, options),
+                        bp_options_finish, BP_AUTH_MANAGE, bp_backup_finish_authorized);
+    return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+
+/* The copies run (push) or the exports serve (pull): the job object
+ * appears and BackupBegin is answered. */
 static void
 bp_backup_started(BpBackupOp *op, gpointer data)
 {
@@ -166,13 +220,14 @@ bp_backup_started(BpBackupOp *op, gpointer data)
     job->path = g_strdup_printf(BP_DBUS_JOB_PATH "/%" G_GINT64_FORMAT, p.backup_id);
     job->object = bp_object_skeleton_new(job->path);
     job->iface = bp_job_skeleton_new();
-    bp_job_set_operation(job->iface, "backup-push");
+    bp_job_set_operation(job->iface, bp_backup_op_is_pull(op) ? "backup-pull" : "backup-push");
     bp_job_set_domain(job->iface, bp_daemon_domain_get_path(job->dom));
     bp_job_set_disks(job->iface, (const char *const *) disks);
     bp_job_set_state(job->iface, "running");
     bp_job_set_start_time(job->iface, p.start_time);
     bp_job_set_cancelable(job->iface, TRUE);
     g_signal_connect(job->iface, "handle-cancel", G_CALLBACK(bp_backup_handle_cancel), job);
+    g_signal_connect(job->iface, "handle-finish", G_CALLBACK(bp_backup_handle_finish), job);
     bp_object_skeleton_set_job(job->object, job->iface);
     g_dbus_object_manager_server_export(daemon->objman, G_DBUS_OBJECT_SKELETON(job->object));
     jobs[0] = job->path;

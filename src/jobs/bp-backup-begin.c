@@ -107,6 +107,7 @@ bp_backup_plan_disk(BpBackupOp *op, BpBackupDiskDef *dd, const BpStoreBackup *cr
     t->file_node = g_strdup_printf("bp-backup-%s-file", dd->name);
     t->fmt_node = g_strdup_printf("bp-backup-%s", dd->name);
     t->job = g_strdup_printf("bp-backup-%s", dd->name);
+    t->export_name = g_strdup(dd->exportname);
 
     if (dd->backupmode == BP_BACKUP_DISK_MODE_INCREMENTAL) {
         g_autoptr(BpStoreCheckpoint) base = NULL;
@@ -131,15 +132,17 @@ bp_backup_plan_disk(BpBackupOp *op, BpBackupDiskDef *dd, const BpStoreBackup *cr
                                 : _("the checkpoint is not ready"));
             return FALSE;
         }
-        t->bitmap = bp_planner_backup_bitmap_name(dd->name);
-        if (!bp_planner_backup_bitmap(op->plan, op->graph, dd->name, bitmap, NULL,
-                                      t->bitmap, &local)) {
+        /* Pull: on the scratch node, under the exported name (libvirt). */
+        t->bitmap = op->pull ? g_strdup(dd->exportbitmap)
+                             : bp_planner_backup_bitmap_name(dd->name);
+        if (!bp_planner_backup_bitmap(op->plan, op->graph, dd->name, bitmap,
+                                      op->pull ? t->fmt_node : NULL, t->bitmap, &local)) {
             g_set_error(error, BP_ERROR, local->code,
                         _("checkpoint '%s' cannot be the base of an incremental backup "
                           "of disk '%s': %s"), dd->incremental, dd->name, local->message);
             return FALSE;
         }
-        if (creator) {
+        if (creator && !op->pull) {
             for (i = 0; i < creator->disks->len; i++) {
                 BpStoreBackupDisk *bd = creator->disks->pdata[i];
 
@@ -282,11 +285,7 @@ bp_backup_prepare(BpBackupOp *op, const char *backup_xml, const char *checkpoint
                                                : "<domainbackup/>",
                                                BP_BACKUP_PARSE_VALIDATE, error)))
         return FALSE;
-    if (op->def->mode != BP_BACKUP_MODE_PUSH) {
-        g_set_error(error, BP_ERROR, BP_ERROR_OPERATION_UNSUPPORTED,
-                    _("pull mode backups are not supported yet"));
-        return FALSE;
-    }
+    op->pull = op->def->mode == BP_BACKUP_MODE_PULL;
     if (checkpoint_xml && *checkpoint_xml) {
         if (!(op->chk = bp_checkpoint_def_parse_string(checkpoint_xml,
                                                        BP_CHECKPOINT_PARSE_VALIDATE,
@@ -316,6 +315,8 @@ bp_backup_prepare(BpBackupOp *op, const char *backup_xml, const char *checkpoint
         suffix = g_strdup_printf("%" G_GINT64_FORMAT, op->now);
     }
     if (!bp_backup_def_align_disks(op->def, domdef, suffix, error))
+        return FALSE;
+    if (op->pull && !bp_backup_pull_prepare(op, error))
         return FALSE;
     g_hash_table_add(bp_backup_busy, &op->domain_id);
     op->registered = TRUE;

@@ -1,8 +1,7 @@
 /*
  * bp-backup-ops.h: backup-begin of a running domain, independent of D-Bus.
  *
- * Push mode only for now (pull mode is refused with
- * BP_ERROR_OPERATION_UNSUPPORTED).  A push backup runs as:
+ * Push and pull mode.  A push backup runs as:
  *
  *   1. checks: the domain has no backup job already, in this process
  *      or in the catalogue (BP_ERROR_BUSY at once), the documents parse, the disks align (the target suffix is
@@ -30,6 +29,20 @@
  *      checkpoint's bitmaps and row are removed (libvirt keeps them), the
  *      backup row says failed/cancelled with the reason, and the target
  *      files this backup created are deleted.
+ *
+ * A pull backup (bp-backup-pull.c) differs in steps 2, 4 and 5: the
+ * scratch images are created the same way and opened with the disk's top
+ * node as backing; an NBD server is started only when the domain's QEMU
+ * has none (QEMU 7.2 runs one per process; the storage runtime's serves
+ * the backup's exports too); the transaction starts one "sync": "none"
+ * blockdev-backup per disk (copy-before-write into the scratch image)
+ * and puts each incremental bitmap on the scratch node under its
+ * exportbitmap name; then each scratch node is exported read-only as
+ * exportname (default "backup-<disk>") with that bitmap.  The backup
+ * then serves until bp_backup_op_finish() has been called for every
+ * disk (completed) or bp_backup_op_cancel() (cancelled, the new
+ * checkpoint removed); the exports, nodes, the server it started and
+ * the scratch files are removed in both cases.
  *
  * A backup interrupted by the end of the process (its "backup" job row
  * left) is settled by bp_checkpoint_ops_reconcile_async(): the backup
@@ -102,6 +115,22 @@ void bp_backup_op_get_progress(BpBackupOp *op, BpBackupProgress *progress);
 /* Asks QEMU to cancel the copy; the operation then ends with
  * G_IO_ERROR_CANCELLED and undoes itself. */
 void bp_backup_op_cancel(BpBackupOp *op);
+
+/* Whether @op is a pull backup. */
+gboolean bp_backup_op_is_pull(BpBackupOp *op);
+/*
+ * The consumer of pull backup @op reports disks @disks (NULL or empty:
+ * every disk of the backup) as copied; @outputs (disk -> absolute path
+ * of the image it wrote, or NULL) is recorded as those disks' backup
+ * files.  When every disk of the backup has been reported, the backup
+ * ends as completed: the exports go, the fleecing jobs are cancelled,
+ * the new checkpoint becomes ready and current.  Errors (nothing
+ * changes): BP_ERROR_OPERATION_INVALID (a push backup, or not serving
+ * now), BP_ERROR_INVALID_ARGUMENT (a disk not in the backup, an output
+ * for a disk not being finished, a relative output path).
+ */
+gboolean bp_backup_op_finish(BpBackupOp *op, GHashTable *outputs,
+                             const char *const *disks, GError **error);
 
 /* Whether this process runs a backup of domain @domain_id now. */
 gboolean bp_backup_ops_is_running(gint64 domain_id);

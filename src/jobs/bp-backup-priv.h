@@ -19,13 +19,17 @@ typedef enum {
     STEP_CREATE_WAIT,
     STEP_CREATE_DISMISS,
     STEP_ADD_FORMATS,       /* blockdev-add the qcow2 nodes */
+    STEP_NBD_START,         /* pull: nbd-server-start when QEMU has none */
     STEP_BEFORE,            /* the plan's leftover removals */
     STEP_TRANSACTION,       /* bitmaps + blockdev-backup, grouped */
-    STEP_WAIT,
+    STEP_EXPORT,            /* pull: block-export-add per disk */
+    STEP_WAIT,              /* pull: until Finish or Cancel */
     STEP_DISMISS,
     /* clean-up: always run */
+    STEP_UNEXPORT,          /* pull: block-export-del of what is left */
     STEP_UNDO_CHECKPOINT,
     STEP_AFTER,
+    STEP_NBD_STOP,          /* pull: nbd-server-stop of a server we started */
     STEP_DEL_FORMATS,
     STEP_DEL_FILES,
     STEP_DONE,
@@ -47,6 +51,12 @@ typedef struct {
     gboolean job_started;
     guint64 bytes;
     guint64 bytes_total;
+    /* pull mode (bp-backup-pull.c) */
+    char *export_id;
+    char *export_name;
+    gboolean exported;
+    gboolean finished;      /* the consumer reported it */
+    char *output;           /* the file the consumer wrote, or NULL */
 } BpBackupTarget;
 
 struct _BpBackupOp {
@@ -75,6 +85,13 @@ struct _BpBackupOp {
     BpBackupStartedFunc started;
     gpointer started_data;
     GError *error;              /* the first failure */
+    /* pull mode (bp-backup-pull.c) */
+    gboolean pull;
+    gboolean finishing;         /* every disk was reported: ending well */
+    gboolean stopping;          /* exports removed, jobs being cancelled */
+    gboolean nbd_start;         /* QEMU has no NBD server: start one */
+    gboolean nbd_started;
+    char *nbd_socket;           /* unix socket of the server, or NULL (tcp) */
 };
 
 typedef struct {
@@ -94,6 +111,22 @@ void bp_backup_return(BpBackupOp *op);
 gboolean bp_backup_record(BpBackupOp *op, GError **error);
 /* Runs op->step and the ones after it (see BpBackupStep). */
 void bp_backup_step_run(BpBackupOp *op);
+/* A pending command of the current step: bp_backup_call() counts it,
+ * bp_backup_call_done() ends the step when it was the last one. */
+BpBackupCall *bp_backup_call(BpBackupOp *op, BpBackupTarget *tgt);
+void bp_backup_call_done(BpBackupOp *op);
+
+/* ---- pull mode (bp-backup-pull.c) ---- */
+
+/* After alignment: the NBD server (the domain's QEMU's own, or one to
+ * start), export names and bitmaps; refuses what cannot be served. */
+gboolean bp_backup_pull_prepare(BpBackupOp *op, GError **error);
+/* Sends the pull-only commands of op->step for @t (NULL: the commands
+ * that are not per disk). */
+void bp_backup_pull_step(BpBackupOp *op, BpBackupTarget *t);
+/* Removes the exports, then cancels the fleecing jobs: the end of a
+ * pull backup (Finish, Cancel or a failure). */
+void bp_backup_pull_stop(BpBackupOp *op);
 /* Removes the domain from the in-process busy table (bp-backup-begin.c). */
 void bp_backup_unregister(BpBackupOp *op);
 

@@ -34,6 +34,9 @@ bp_backup_target_free(BpBackupTarget *t)
     g_free(t->job);
     g_free(t->bitmap);
     g_free(t->backing);
+    g_free(t->export_id);
+    g_free(t->export_name);
+    g_free(t->output);
     g_free(t);
 }
 
@@ -53,6 +56,7 @@ bp_backup_op_free(BpBackupOp *op)
         bp_plan_free(op->plan);
     g_ptr_array_unref(op->targets);
     g_clear_error(&op->error);
+    g_free(op->nbd_socket);
     g_free(op);
 }
 
@@ -97,7 +101,8 @@ bp_backup_record(BpBackupOp *op, GError **error)
 
     for (i = 0; i < op->targets->len; i++)
         incremental |= ((BpBackupTarget *) op->targets->pdata[i])->bitmap != NULL;
-    backup = bp_store_backup_new(op->domain_id, BP_STORE_BACKUP_PUSH,
+    backup = bp_store_backup_new(op->domain_id,
+                                 op->pull ? BP_STORE_BACKUP_PULL : BP_STORE_BACKUP_PUSH,
                                  incremental ? BP_STORE_BACKUP_INCREMENTAL
                                              : BP_STORE_BACKUP_FULL);
     if (incremental)
@@ -108,8 +113,12 @@ bp_backup_record(BpBackupOp *op, GError **error)
     backup->previous_id = op->previous_id;
     for (i = 0; i < op->targets->len; i++) {
         BpBackupTarget *t = op->targets->pdata[i];
+        BpStoreBackupDisk *d = bp_store_backup_disk_new(t->target, op->pull ? NULL : t->path,
+                                                        "qcow2");
 
-        g_ptr_array_add(backup->disks, bp_store_backup_disk_new(t->target, t->path, "qcow2"));
+        if (op->pull)
+            d->scratch = g_strdup(t->path);
+        g_ptr_array_add(backup->disks, d);
     }
     if (!(txn = bp_store_txn_begin(op->store, error)) ||
         !bp_store_backup_add(op->store, backup, error))
@@ -156,6 +165,10 @@ bp_backup_conclude(BpBackupOp *op, GError **error)
 
         d->bytes = t->bytes;
         d->bytes_total = t->bytes_total;
+        if (t->output) {
+            g_free(d->path);
+            d->path = g_strdup(t->output);
+        }
         backup->bytes += t->bytes;
         backup->bytes_total += t->bytes_total;
     }
@@ -181,7 +194,7 @@ bp_backup_conclude(BpBackupOp *op, GError **error)
 
 /* ---- QMP steps ------------------------------------------------------------ */
 
-static void
+void
 bp_backup_call_done(BpBackupOp *op)
 {
     if (--op->pending > 0)
@@ -199,7 +212,7 @@ bp_backup_command_cb(GObject *source G_GNUC_UNUSED, GAsyncResult *result, gpoint
     GError *err = NULL;
 
     if (!bp_qmp_command_finish(op->mon, result, &err)) {
-        if (op->step >= STEP_UNDO_CHECKPOINT) {
+        if (op->step >= STEP_UNEXPORT) {
             g_warning("backup clean-up: %s", err->message);
             g_error_free(err);
         } else {
@@ -216,7 +229,7 @@ bp_backup_command_cb(GObject *source G_GNUC_UNUSED, GAsyncResult *result, gpoint
         op->transaction_done = TRUE;
         for (i = 0; i < op->targets->len; i++)
             ((BpBackupTarget *) op->targets->pdata[i])->job_started = TRUE;
-        if (op->started)
+        if (op->started && !op->pull)     /* pull: once exported */
             op->started(op, op->started_data);
     }
     bp_backup_call_done(op);
@@ -270,7 +283,7 @@ bp_backup_wait_cb(GObject *source G_GNUC_UNUSED, GAsyncResult *result, gpointer 
             call->tgt->bytes = info->current_progress;
             call->tgt->bytes_total = info->total_progress;
         }
-        if (info->error) {
+        if (info->error && !(op->pull && op->finishing && op->step == STEP_WAIT)) {
             if (op->cancelled)
                 bp_backup_fail(op, g_error_new(G_IO_ERROR, G_IO_ERROR_CANCELLED,
                                                _("backup of disk '%s' was cancelled"),
@@ -287,7 +300,7 @@ bp_backup_wait_cb(GObject *source G_GNUC_UNUSED, GAsyncResult *result, gpointer 
 }
 
 
-static BpBackupCall *
+BpBackupCall *
 bp_backup_call(BpBackupOp *op, BpBackupTarget *tgt)
 {
     BpBackupCall *call = g_new0(BpBackupCall, 1);
@@ -324,11 +337,13 @@ bp_backup_step_run(BpBackupOp *op)
         /* After a failure: jobs that were started are still waited for
          * and dismissed (QEMU keeps them otherwise); the rest of the
          * work is skipped. */
-        if (op->error && op->step < STEP_UNDO_CHECKPOINT &&
+        if (op->error && op->step < STEP_UNEXPORT &&
             op->step != STEP_CREATE_WAIT && op->step != STEP_CREATE_DISMISS &&
             !(op->transaction_done && (op->step == STEP_WAIT || op->step == STEP_DISMISS)))
-            op->step = STEP_UNDO_CHECKPOINT;
+            op->step = STEP_UNEXPORT;
         op->pending = 1;     /* held while sending */
+        if (op->pull)
+            bp_backup_pull_step(op, NULL);
         for (i = 0; i < op->targets->len; i++) {
             BpBackupTarget *t = op->targets->pdata[i];
             g_autoptr(JsonObject) o = NULL;
@@ -375,7 +390,10 @@ bp_backup_step_run(BpBackupOp *op)
                 json_object_set_string_member(o, "driver", "qcow2");
                 json_object_set_string_member(o, "node-name", t->fmt_node);
                 json_object_set_string_member(o, "file", t->file_node);
-                json_object_set_null_member(o, "backing");
+                if (op->pull)   /* fleecing: reads fall through to the disk */
+                    json_object_set_string_member(o, "backing", t->base_node);
+                else
+                    json_object_set_null_member(o, "backing");
                 bp_qmp_blockdev_add_async(op->mon, o, NULL, bp_backup_command_cb,
                                           bp_backup_call(op, t));
                 break;
@@ -398,6 +416,8 @@ bp_backup_step_run(BpBackupOp *op)
                                               bp_backup_command_cb, bp_backup_call(op, NULL));
                 break;
             default:
+                if (op->pull)
+                    bp_backup_pull_step(op, t);
                 break;
             }
         }
@@ -416,7 +436,8 @@ bp_backup_step_run(BpBackupOp *op)
                 BpBackupTarget *t = op->targets->pdata[i];
                 BpQmpBackupArgs args = {
                     .job_id = t->job, .device = t->base_node, .target = t->fmt_node,
-                    .sync = t->bitmap ? "incremental" : "full", .bitmap = t->bitmap,
+                    .sync = op->pull ? "none" : t->bitmap ? "incremental" : "full",
+                    .bitmap = op->pull ? NULL : t->bitmap,
                     .speed = bp_backup_test_speed,
                 };
 
@@ -463,7 +484,7 @@ bp_backup_step_run(BpBackupOp *op)
             op->pending = 0;
             if (op->backup_id && !bp_backup_conclude(op, &err))
                 bp_backup_fail(op, err);
-            if (op->error) {
+            if (op->error || op->pull) {    /* pull: the scratch images */
                 for (i = 0; i < op->targets->len; i++) {
                     BpBackupTarget *t = op->targets->pdata[i];
 
@@ -550,6 +571,10 @@ bp_backup_op_cancel(BpBackupOp *op)
         /* Not copying yet: stop before the copy starts. */
         bp_backup_fail(op, g_error_new_literal(G_IO_ERROR, G_IO_ERROR_CANCELLED,
                                                _("the backup was cancelled")));
+        return;
+    }
+    if (op->pull) {
+        bp_backup_pull_stop(op);
         return;
     }
     /* Grouped: cancelling one cancels all, but ask for each anyway. */

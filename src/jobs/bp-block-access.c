@@ -108,6 +108,22 @@ bp_block_access_get_def(BpBlockAccess *access)
 }
 
 
+const char *
+bp_block_access_get_nbd_socket(BpBlockAccess *access)
+{
+    return access->kind == BP_BLOCK_ACCESS_RUN ? bp_domain_run_get_nbd_socket(access->run)
+                                               : NULL;
+}
+
+
+const char *
+bp_block_access_get_runtime_dir(BpBlockAccess *access)
+{
+    return access->kind == BP_BLOCK_ACCESS_RUN ? bp_domain_run_get_runtime_dir(access->run)
+                                               : NULL;
+}
+
+
 BpQmpMonitor *
 bp_block_access_get_monitor(BpBlockAccess *access)
 {

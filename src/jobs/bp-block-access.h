@@ -61,6 +61,10 @@ gboolean bp_block_access_is_live(BpBlockAccess *access);
 const BpDomainDef *bp_block_access_get_def(BpBlockAccess *access);
 /* The QMP connection (RUN, STORAGE), else NULL. */
 BpQmpMonitor *bp_block_access_get_monitor(BpBlockAccess *access);
+/* RUN: the unix socket of the NBD server the domain's QEMU already runs,
+ * and the domain's runtime directory (bp-domain-run.h); else NULL. */
+const char *bp_block_access_get_nbd_socket(BpBlockAccess *access);
+const char *bp_block_access_get_runtime_dir(BpBlockAccess *access);
 
 /* Reads the node graph of every disk.  Errors: those of the runtime
  * (BP_ERROR_QEMU, BP_ERROR_OPERATION_INVALID when the domain stopped),

@@ -532,6 +532,31 @@ bp_domain_run_get_export(BpDomainRun *run, const char *target)
 }
 
 
+const char *
+bp_domain_run_get_nbd_socket(BpDomainRun *run)
+{
+    size_t i;
+
+    if (!run->storage || !run->running)
+        return NULL;
+    for (i = 0; i < run->def->ndisks; i++) {
+        g_autofree char *uri = bp_qemu_storage_get_export_uri(run->storage,
+                                                              run->def->disks[i]->dst);
+
+        if (uri)
+            return bp_qemu_storage_get_nbd_socket(run->storage);
+    }
+    return NULL;
+}
+
+
+const char *
+bp_domain_run_get_runtime_dir(BpDomainRun *run)
+{
+    return run->config ? run->config->runtime_dir : NULL;
+}
+
+
 BpQmpMonitor *
 bp_domain_run_get_monitor(BpDomainRun *run)
 {

@@ -98,6 +98,11 @@ const BpDomainDef *bp_domain_run_get_def(BpDomainRun *run);
 /* Where @target is served: an NBD URI, a vhost-user-blk socket path, or
  * NULL (not exported, attach runtime). */
 char *bp_domain_run_get_export(BpDomainRun *run, const char *target);
+/* The unix socket of the NBD server the domain's QEMU already runs (the
+ * storage runtime's, when a disk is exported over NBD), else NULL. */
+const char *bp_domain_run_get_nbd_socket(BpDomainRun *run);
+/* The domain's runtime directory (ours, for either runtime). */
+const char *bp_domain_run_get_runtime_dir(BpDomainRun *run);
 /* The QMP connection to the domain's block layer; NULL when not
  * running. */
 BpQmpMonitor *bp_domain_run_get_monitor(BpDomainRun *run);

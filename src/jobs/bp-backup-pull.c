@@ -1,0 +1,437 @@
+/*
+ * bp-backup-pull.c: backup-begin in pull mode — the steps push mode does
+ * not have (see bp-backup-ops.h for the whole sequence).
+ *
+ * A pull backup fleeces each disk into a scratch qcow2 whose backing is
+ * the live top node (opened by the push steps with "backing" set), starts
+ * a "sync": "none" blockdev-backup job per disk in the one transaction
+ * that also creates the new checkpoint's bitmaps and the incremental
+ * bitmaps (on the scratch node, named like the exported bitmap), and then
+ * exports every scratch node read-only over NBD with that bitmap.  QEMU
+ * 7.2 runs one NBD server per process: when the domain's QEMU already has
+ * one (the storage runtime's, on <runtime dir>/nbd.sock) the exports are
+ * added to it, otherwise one is started for the backup and stopped at
+ * its end.  The fleecing jobs never end on their own: the backup ends
+ * when the consumer has reported every disk (bp_backup_op_finish():
+ * completed) or with bp_backup_op_cancel() (cancelled); either way the
+ * exports are removed first, then the jobs are cancelled, and the common
+ * clean-up removes the nodes, the server we started and the scratch
+ * files.
+ */
+#include <config.h>
+
+#include <errno.h>
+#include <string.h>
+#include <glib/gstdio.h>
+
+#include "bp-backup-priv.h"
+#include "util/bp-error.h"
+#include "util/bp-i18n.h"
+
+/* Socket of the NBD server blkpoint starts in the runtime directory of a
+ * domain whose QEMU has none. */
+#define BP_BACKUP_PULL_SOCKET "backup-nbd.sock"
+
+
+/* Whether @host is a loopback address or "localhost". */
+static gboolean
+bp_backup_host_is_loopback(const char *host)
+{
+    g_autoptr(GInetAddress) addr = NULL;
+
+    if (g_str_equal(host, "localhost"))
+        return TRUE;
+    if (!(addr = g_inet_address_new_from_string(host)))
+        return FALSE;
+    return g_inet_address_get_is_loopback(addr);
+}
+
+
+/* The NBD server this backup starts (the domain's QEMU has none). */
+static gboolean
+bp_backup_pull_own_server(BpBackupOp *op, const char *domain, GError **error)
+{
+    BpBackupServer *server = op->def->server;
+    const char *dir = bp_block_access_get_runtime_dir(op->access);
+
+    if (!server) {
+        if (!dir) {
+            g_set_error(error, BP_ERROR, BP_ERROR_CONFIG_UNSUPPORTED,
+                        _("domain '%s' has no runtime directory for the NBD socket of "
+                          "a pull backup; give <server transport='unix' socket='...'/>"),
+                        domain);
+            return FALSE;
+        }
+        server = op->def->server = g_new0(BpBackupServer, 1);
+        server->transport = BP_BACKUP_TRANSPORT_UNIX;
+        server->socket = g_build_filename(dir, BP_BACKUP_PULL_SOCKET, NULL);
+    }
+    switch (server->transport) {
+    case BP_BACKUP_TRANSPORT_UNIX:
+        op->nbd_socket = g_strdup(server->socket);
+        break;
+    case BP_BACKUP_TRANSPORT_TCP:
+        if (server->port == 0) {
+            g_set_error_literal(error, BP_ERROR, BP_ERROR_CONFIG_UNSUPPORTED,
+                                _("<domainbackup> must specify TCP port for now"));
+            return FALSE;
+        }
+        if (!bp_backup_host_is_loopback(server->name)) {
+            g_set_error(error, BP_ERROR, BP_ERROR_CONFIG_UNSUPPORTED,
+                        _("the pull-mode NBD server may listen only on a loopback "
+                          "address, not on '%s' (no TLS yet)"), server->name);
+            return FALSE;
+        }
+        break;
+    default:
+        g_set_error(error, BP_ERROR, BP_ERROR_CONFIG_UNSUPPORTED,
+                    _("transport '%s' of <server> is not supported for pull backups"),
+                    bp_backup_transport_to_string(server->transport));
+        return FALSE;
+    }
+    op->nbd_start = TRUE;
+    return TRUE;
+}
+
+
+gboolean
+bp_backup_pull_prepare(BpBackupOp *op, GError **error)
+{
+    const char *domain = bp_block_access_get_def(op->access)->name;
+    const char *existing = bp_block_access_get_nbd_socket(op->access);
+    BpBackupServer *server = op->def->server;
+    size_t i;
+
+    if (op->def->tls == BP_BACKUP_TLS_YES) {
+        g_set_error(error, BP_ERROR, BP_ERROR_CONFIG_UNSUPPORTED,
+                    _("TLS for the pull-mode NBD server of domain '%s' is not supported "
+                      "yet; use a unix socket or a loopback TCP address"), domain);
+        return FALSE;
+    }
+    if (existing) {
+        /* One NBD server per QEMU process (7.2): the exports join it. */
+        if (server && !(server->transport == BP_BACKUP_TRANSPORT_UNIX &&
+                        g_str_equal(server->socket, existing))) {
+            g_autofree char *asked = server->transport == BP_BACKUP_TRANSPORT_UNIX ?
+                g_strdup_printf("unix:%s", server->socket) :
+                server->transport == BP_BACKUP_TRANSPORT_TCP ?
+                g_strdup_printf("tcp:%s:%u", server->name, server->port) :
+                g_strdup_printf("fd:%s", server->fdgroup);
+
+            g_set_error(error, BP_ERROR, BP_ERROR_CONFIG_UNSUPPORTED,
+                        _("the QEMU of domain '%s' already runs an NBD server on "
+                          "'unix:%s' and can run only one; the pull backup's exports "
+                          "are served there, not on '%s' (leave <server> out)"),
+                        domain, existing, asked);
+            return FALSE;
+        }
+        if (!server) {
+            server = op->def->server = g_new0(BpBackupServer, 1);
+            server->transport = BP_BACKUP_TRANSPORT_UNIX;
+            server->socket = g_strdup(existing);
+        }
+        op->nbd_socket = g_strdup(existing);
+    } else if (!bp_backup_pull_own_server(op, domain, error)) {
+        return FALSE;
+    }
+    for (i = 0; i < op->def->ndisks; i++) {
+        BpBackupDiskDef *dd = op->def->disks[i];
+
+        if (!dd->backup)
+            continue;
+        /* libvirt names the export after the disk; that name is taken
+         * by the storage runtime's own export of the disk. */
+        if (!dd->exportname)
+            dd->exportname = g_strdup_printf("backup-%s", dd->name);
+        if (dd->backupmode == BP_BACKUP_DISK_MODE_INCREMENTAL) {
+            if (!dd->exportbitmap)
+                dd->exportbitmap = g_strdup_printf("backup-%s", dd->name);
+        } else {
+            g_clear_pointer(&dd->exportbitmap, g_free);
+        }
+    }
+    return TRUE;
+}
+
+
+static void
+bp_backup_pull_command_cb(GObject *source G_GNUC_UNUSED, GAsyncResult *result,
+                          gpointer data)
+{
+    g_autofree BpBackupCall *call = data;
+    BpBackupOp *op = call->op;
+    GError *err = NULL;
+
+    if (!bp_qmp_command_finish(op->mon, result, &err)) {
+        if (op->step >= STEP_UNEXPORT) {
+            g_warning("pull backup clean-up: %s", err->message);
+            g_error_free(err);
+        } else if (op->step == STEP_NBD_START) {
+            bp_backup_fail(op, g_error_new(BP_ERROR, BP_ERROR_QEMU,
+                                           _("cannot start the NBD server of the pull "
+                                             "backup: %s"), err->message));
+            g_error_free(err);
+        } else {
+            bp_backup_fail(op, err);
+        }
+    } else if (op->step == STEP_NBD_START) {
+        op->nbd_started = TRUE;
+    } else if (op->step == STEP_EXPORT && call->tgt) {
+        call->tgt->exported = TRUE;
+    } else if (op->step == STEP_NBD_STOP && op->nbd_socket &&
+               g_unlink(op->nbd_socket) < 0 && errno != ENOENT) {
+        g_warning("cannot remove NBD socket '%s': %s", op->nbd_socket, g_strerror(errno));
+    }
+    bp_backup_call_done(op);
+}
+
+
+/* nbd-server-start's address, in QMP's legacy SocketAddress form. */
+static JsonObject *
+bp_backup_pull_server_args(const BpBackupServer *server)
+{
+    JsonObject *args = json_object_new();
+    JsonObject *addr = json_object_new();
+    JsonObject *data = json_object_new();
+
+    if (server->transport == BP_BACKUP_TRANSPORT_UNIX) {
+        json_object_set_string_member(addr, "type", "unix");
+        json_object_set_string_member(data, "path", server->socket);
+    } else {
+        g_autofree char *port = g_strdup_printf("%u", server->port);
+
+        json_object_set_string_member(addr, "type", "inet");
+        json_object_set_string_member(data, "host", server->name);
+        json_object_set_string_member(data, "port", port);
+    }
+    json_object_set_object_member(addr, "data", data);
+    json_object_set_object_member(args, "addr", addr);
+    return args;
+}
+
+
+void
+bp_backup_pull_step(BpBackupOp *op, BpBackupTarget *t)
+{
+    if (!t) {
+        switch (op->step) {
+        case STEP_NBD_START:
+            if (op->nbd_start) {
+                g_autoptr(JsonObject) args = bp_backup_pull_server_args(op->def->server);
+
+                bp_qmp_command_async(op->mon, "nbd-server-start", args, NULL,
+                                     bp_backup_pull_command_cb, bp_backup_call(op, NULL));
+            }
+            break;
+        case STEP_WAIT:
+            /* Exported (or failed after the point in time): the jobs
+             * run until the end is asked for. */
+            if (op->error || op->cancelled || op->finishing)
+                bp_backup_pull_stop(op);
+            else if (op->started)
+                op->started(op, op->started_data);
+            break;
+        case STEP_NBD_STOP:
+            if (op->nbd_started)
+                bp_qmp_nbd_server_stop_async(op->mon, NULL, bp_backup_pull_command_cb,
+                                             bp_backup_call(op, NULL));
+            break;
+        default:
+            break;
+        }
+        return;
+    }
+    switch (op->step) {
+    case STEP_EXPORT: {
+        const char *bitmaps[] = { t->bitmap, NULL };
+        g_autoptr(JsonObject) args = NULL;
+
+        g_free(t->export_id);
+        t->export_id = g_strdup_printf("bp-pull-%s", t->target);
+        args = bp_qmp_args_export_nbd(t->export_id, t->fmt_node, t->export_name, FALSE,
+                                      bitmaps);
+        bp_qmp_block_export_add_async(op->mon, args, NULL, bp_backup_pull_command_cb,
+                                      bp_backup_call(op, t));
+        break;
+    }
+    case STEP_UNEXPORT:
+        if (t->exported) {
+            t->exported = FALSE;
+            bp_qmp_block_export_del_async(op->mon, t->export_id, TRUE, NULL,
+                                          bp_backup_pull_command_cb,
+                                          bp_backup_call(op, NULL));
+        }
+        break;
+    default:
+        break;
+    }
+}
+
+
+/* ---- the end -------------------------------------------------------------- */
+
+static void
+bp_backup_pull_cancel_cb(GObject *source G_GNUC_UNUSED, GAsyncResult *result, gpointer data)
+{
+    BpBackupOp *op = data;
+    g_autoptr(GError) err = NULL;
+
+    if (!bp_qmp_command_finish(op->mon, result, &err))
+        g_debug("job-cancel: %s", err->message);
+    g_object_unref(op->task);
+}
+
+
+typedef struct {
+    BpBackupOp *op;
+    guint pending;
+} BpBackupPullStop;
+
+
+static void
+bp_backup_pull_cancel_jobs(BpBackupOp *op)
+{
+    size_t i;
+
+    for (i = 0; i < op->targets->len; i++) {
+        BpBackupTarget *t = op->targets->pdata[i];
+
+        if (!t->job_started)
+            continue;
+        g_object_ref(op->task);
+        bp_qmp_job_cancel_async(op->mon, t->job, NULL, bp_backup_pull_cancel_cb, op);
+    }
+}
+
+
+static void
+bp_backup_pull_unexport_cb(GObject *source G_GNUC_UNUSED, GAsyncResult *result, gpointer data)
+{
+    BpBackupPullStop *stop = data;
+    BpBackupOp *op = stop->op;
+    g_autoptr(GError) err = NULL;
+
+    if (!bp_qmp_command_finish(op->mon, result, &err))
+        g_warning("pull backup: block-export-del: %s", err->message);
+    if (--stop->pending == 0) {
+        bp_backup_pull_cancel_jobs(op);
+        g_free(stop);
+    }
+    g_object_unref(op->task);
+}
+
+
+void
+bp_backup_pull_stop(BpBackupOp *op)
+{
+    BpBackupPullStop *stop;
+    size_t i;
+
+    if (op->stopping || op->step != STEP_WAIT)
+        return;     /* before STEP_WAIT the step hook calls again */
+    op->stopping = TRUE;
+    stop = g_new0(BpBackupPullStop, 1);
+    stop->op = op;
+    stop->pending = 1;
+    g_object_ref(op->task);
+    /* No client reads a half-ended snapshot: the exports go first. */
+    for (i = 0; i < op->targets->len; i++) {
+        BpBackupTarget *t = op->targets->pdata[i];
+
+        if (!t->exported)
+            continue;
+        t->exported = FALSE;
+        stop->pending++;
+        g_object_ref(op->task);
+        bp_qmp_block_export_del_async(op->mon, t->export_id, TRUE, NULL,
+                                      bp_backup_pull_unexport_cb, stop);
+    }
+    if (--stop->pending == 0) {
+        bp_backup_pull_cancel_jobs(op);
+        g_free(stop);
+    }
+    g_object_unref(op->task);
+}
+
+
+gboolean
+bp_backup_op_is_pull(BpBackupOp *op)
+{
+    return op->pull;
+}
+
+
+gboolean
+bp_backup_op_finish(BpBackupOp *op, GHashTable *outputs, const char *const *disks,
+                    GError **error)
+{
+    g_autoptr(GPtrArray) chosen = g_ptr_array_new();
+    GHashTableIter iter;
+    gpointer key, value;
+    size_t i, j;
+
+    if (!op->pull) {
+        g_set_error_literal(error, BP_ERROR, BP_ERROR_OPERATION_INVALID,
+                            _("only a pull backup is finished by its consumer"));
+        return FALSE;
+    }
+    if (op->step != STEP_WAIT || op->stopping || op->error || op->cancelled) {
+        g_set_error_literal(error, BP_ERROR, BP_ERROR_OPERATION_INVALID,
+                            _("the pull backup is not serving its exports now"));
+        return FALSE;
+    }
+    for (i = 0; i < op->targets->len; i++) {
+        BpBackupTarget *t = op->targets->pdata[i];
+
+        if (!disks || !disks[0] || g_strv_contains(disks, t->target))
+            g_ptr_array_add(chosen, t);
+    }
+    for (j = 0; disks && disks[j]; j++) {
+        gboolean found = FALSE;
+
+        for (i = 0; i < op->targets->len; i++)
+            found |= g_str_equal(((BpBackupTarget *) op->targets->pdata[i])->target, disks[j]);
+        if (!found) {
+            g_set_error(error, BP_ERROR, BP_ERROR_INVALID_ARGUMENT,
+                        _("disk '%s' does not take part in the pull backup"), disks[j]);
+            return FALSE;
+        }
+    }
+    if (outputs) {
+        g_hash_table_iter_init(&iter, outputs);
+        while (g_hash_table_iter_next(&iter, &key, &value)) {
+            gboolean found = FALSE;
+
+            for (i = 0; i < chosen->len; i++)
+                found |= g_str_equal(((BpBackupTarget *) chosen->pdata[i])->target, key);
+            if (!found) {
+                g_set_error(error, BP_ERROR, BP_ERROR_INVALID_ARGUMENT,
+                            _("output given for disk '%s', which is not being finished"),
+                            (const char *) key);
+                return FALSE;
+            }
+            if (!g_path_is_absolute(value)) {
+                g_set_error(error, BP_ERROR, BP_ERROR_INVALID_ARGUMENT,
+                            _("output '%s' of disk '%s' must be an absolute path"),
+                            (const char *) value, (const char *) key);
+                return FALSE;
+            }
+        }
+    }
+    for (i = 0; i < chosen->len; i++) {
+        BpBackupTarget *t = chosen->pdata[i];
+        const char *out = outputs ? g_hash_table_lookup(outputs, t->target) : NULL;
+
+        t->finished = TRUE;
+        if (out) {
+            g_free(t->output);
+            t->output = g_strdup(out);
+        }
+    }
+    for (i = 0; i < op->targets->len; i++)
+        if (!((BpBackupTarget *) op->targets->pdata[i])->finished)
+            return TRUE;
+    op->finishing = TRUE;
+    bp_backup_pull_stop(op);
+    return TRUE;
+}
