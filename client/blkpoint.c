@@ -22,6 +22,7 @@
 #include <stdlib.h>
 
 #include "blkpoint-checkpoint.h"
+#include "blkpoint-backup-pull.h"
 #include "blkpoint-cmd.h"
 #include "blkpoint-domain.h"
 #include "blkpoint-help.h"
@@ -121,7 +122,22 @@ static const BpCmdDef bp_cmds_backup[] = {
     BP_PLANNED("backup-begin", N_("Start a disk backup of a live domain")),
     BP_PLANNED("backup-dumpxml", N_("Dump XML for an ongoing domain block backup job")),
     BP_PLANNED("backup-list", N_("List the backups the catalogue remembers")),
-    BP_PLANNED("backup-pull", N_("Copy a pull-mode backup's exports to files")),
+    { "backup-finish", bp_cmd_backup_finish, bp_opts_backup_finish,
+      N_("Report a pull-mode backup's files as written"),
+      N_("Tell the running pull-mode backup that its consumer has copied the disks "
+         "named by --output DISK=FILE (every disk when none is given) and record "
+         "FILE as that disk's backup file.  When every disk has been reported, the "
+         "backup completes and its new checkpoint becomes usable; domjobabort "
+         "before that cancels it.") },
+    { "backup-pull", bp_cmd_backup_pull, bp_opts_backup_pull,
+      N_("Copy a pull-mode backup's exports to files"),
+      N_("Copy the disks of the running pull-mode backup over NBD into new qcow2 "
+         "files: only the allocated extents of a full backup, only the dirty "
+         "extents of an incremental one (on top of --backing, by default the file "
+         "recorded for the disk by the backup that created the base checkpoint), "
+         "zeroes as holes; then report the files, as backup-finish does.  --output "
+         "names the file of one disk (--disk); --output-dir DIR writes "
+         "DIR/DOMAIN-DISK-BACKUPID.qcow2 for each disk.") },
     BP_PLANNED("domjobabort", N_("abort active domain job")),
     BP_PLANNED("domjobinfo", N_("domain job information")),
     BP_PLANNED("restore", N_("Write a disk image as it was at a backup")),
