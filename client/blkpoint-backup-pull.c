@@ -164,8 +164,8 @@ bp_pull_progress(guint64 done, guint64 total, gpointer data)
     if (p->quiet || (done < total && now - p->last < G_USEC_PER_SEC / 2))
         return;
     p->last = now;
-    g_printerr(_("%s: %" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT " bytes (%u%%)\n"),
-               p->disk, done, total, total ? (guint) (done * 100 / total) : 100);
+    g_printerr(_("%s: %llu of %llu bytes (%u%%)\n"), p->disk, (unsigned long long) done,
+               (unsigned long long) total, total ? (guint) (done * 100 / total) : 100);
 }
 
 
@@ -431,11 +431,12 @@ bp_cmd_backup_pull(BpCtl *ctl, const BpCmd *cmd, GError **error)
             json_builder_add_double_value(json, secs);
             json_builder_end_object(json);
         } else {
-            bp_ctl_print(ctl, _("Disk %s: %s copy of %" G_GUINT64_FORMAT " bytes of data and %"
-                                G_GUINT64_FORMAT " bytes of zeroes (%u extents, %u connections) "
-                                "into %s in %.2f s\n"),
-                         d->name, d->bitmap ? _("incremental") : _("full"), res.data_bytes,
-                         res.zero_bytes, res.extents, res.connections, out, secs);
+            bp_ctl_print(ctl, _("Disk %s: %s copy of %llu bytes of data and %llu bytes of "
+                                "zeroes (%u extents, %u connections) into %s in %.2f s\n"),
+                         d->name, d->bitmap ? _("incremental") : _("full"),
+                         (unsigned long long) res.data_bytes,
+                         (unsigned long long) res.zero_bytes, res.extents, res.connections,
+                         out, secs);
         }
     }
     json_builder_end_array(json);

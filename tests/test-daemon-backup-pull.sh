@@ -1,0 +1,330 @@
+#!/bin/sh
+# Pull backups end to end: blkpointd from the build tree on a private bus,
+# a real qemu-storage-daemon (storage runtime, two disks exported over
+# NBD on the runtime's own server), guest writes through those exports
+# with qemu-io, and blkpoint backup-pull (libnbd) as the consumer.
+#
+#   pattern A written; a copy of each disk taken (nothing writes); a pull
+#   BackupBegin (full, new checkpoint c1); as soon as it answered pattern
+#   B overwrites some of A and a background writer keeps writing while
+#   the disks are pulled (all after the point in time); a second
+#   BackupBegin is refused at once (Busy); the exports sit on the
+#   domain's own NBD server; backup-pull of each disk (one with --output,
+#   one with --output-dir) reports it with Job.Finish(), and the backup
+#   completes only after the second; each pulled file restores to the
+#   copy (qemu-img compare); c1 is usable only then;
+#   an incremental pull from c1 (new c2): the exported bitmap is
+#   qemu:dirty-bitmap:backup-vda and marks exactly the clusters written
+#   since c1, each pulled file holds exactly those clusters (qemu-img
+#   map) on top of the full (found in the catalogue), and its chain
+#   restores to the copy taken at the incremental's start;
+#   abort before Finish: the backup is cancelled, c3 is gone with its
+#   bitmaps, the scratch images and the exports are removed; Finish with
+#   bad arguments; a <server> other than the domain's own is refused;
+#   tls='yes' is refused;
+#   a domain whose QEMU has no NBD server (its disks are exported as
+#   vhost-user-blk): the backup starts one (unix
+#   socket in the runtime directory, then TCP on 127.0.0.1) and stops it.
+
+set -u
+
+top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
+top_builddir=${top_builddir:-$top_srcdir}
+. "$top_srcdir/tests/daemon-testlib.sh"
+
+dt_require "$DBUS_DAEMON" "$QEMU_IMG" "$QEMU_STORAGE_DAEMON" gdbus qemu-io qemu-nbd nbdinfo
+blkpoint=$top_builddir/client/blkpoint
+[ -x "$blkpointd" ] && [ -x "$blkpoint" ] || { echo "FAIL: blkpointd/blkpoint not built"; exit 1; }
+dt_setup
+
+dt_bus bus session || { echo "FAIL: no bus"; exit 1; }
+DBUS_SESSION_BUS_ADDRESS=$dt_bus_address
+export DBUS_SESSION_BUS_ADDRESS
+dt_bus_opt=--session
+log=$dt_tmp/daemon.log
+dargs="--session --state-dir $dt_tmp/state --runtime-dir $dt_tmp/run"
+
+root=/org/blkpoint/Blkpoint1
+M=org.blkpoint.Blkpoint1.Manager
+D=org.blkpoint.Blkpoint1.Domain
+J=org.blkpoint.Blkpoint1.Job
+dom=$root/domain/bk
+CL=65536
+dir=$dt_tmp/bk
+sock=$dt_tmp/run/bk/nbd.sock
+
+dt_start_daemon "$log" $dargs || dt_finish
+
+mkdir -p "$dir" "$dir/out" "$dir/inc"
+for d in vda vdb; do
+    "$QEMU_IMG" create -q -f qcow2 "$dir/$d.qcow2" 64M || exit 99
+done
+# domain_xml NAME DIR EXPORT
+domain_xml() {
+    _x="<domain><name>$1</name><runtime type='storage'><export type='$3'/></runtime><devices>"
+    for _d in vda vdb; do
+        _x="$_x<disk type='file'><driver type='qcow2'/>"
+        _x="$_x<source file='$2/$_d.qcow2'/><target dev='$_d'/></disk>"
+    done
+    echo "$_x</devices></domain>"
+}
+r=$(dt_call --object-path $root --method $M.DefineDomain "$(domain_xml bk "$dir" nbd)" '{}')
+[ "$r" = "(objectpath '$dom',)" ] || dt_fail "define: $r"
+r=$(dt_call --object-path $dom --method $D.Start '{}')
+[ "$r" = "()" ] || dt_fail "start: $r"
+
+bp() { "$blkpoint" -c session "$@" >"$dt_tmp/out" 2>"$dt_tmp/err"; rc=$?; }
+write() {
+    qemu-io -f raw "nbd+unix:///$1?socket=$sock" -c "write -P $4 $2 $3" >/dev/null ||
+        dt_fail "write $*"
+}
+snap() {
+    for d in vda vdb; do
+        "$QEMU_IMG" convert -f raw -O raw "nbd+unix:///$d?socket=$sock" "$dir/$d-$1.raw" ||
+            dt_fail "copy $d at $1"
+    done
+}
+# begin TAG BACKUPXML CHECKPOINTXML: a pull BackupBegin; sets $job.
+begin() {
+    r=$(dt_call --object-path $dom --method $D.BackupBegin "$2" "$3" '{}')
+    job=$(echo "$r" | sed -n "s/^(objectpath '\(.*\)',)$/\1/p")
+    [ -n "$job" ] || { dt_fail "$1: BackupBegin: $r"; return 1; }
+}
+# ended TAG EXPECTED: waits for the completed job info, which must match.
+ended() {
+    for _i in $(seq 1 200); do
+        info=$(dt_call --object-path $dom --method $D.GetJobInfo "{'completed': <true>, 'keep-completed': <true>}")
+        case $info in *"'type': <'none'>"*) sleep 0.05 ;; *) break ;; esac
+    done
+    case $info in
+        *"$2"*) dt_pass "$1: ended ($2)" ;;
+        *) dt_fail "$1: $info" ;;
+    esac
+    dt_call --object-path $dom --method $D.GetJobInfo "{'completed': <true>}" >/dev/null
+}
+# restored TAG DISK FILE: the chain of FILE equals the copy DISK-TAG.raw.
+restored() {
+    "$QEMU_IMG" convert -O raw "$3" "$dir/$2-$1-restored.raw" &&
+    "$QEMU_IMG" compare -q -f raw -F raw "$dir/$2-$1.raw" "$dir/$2-$1-restored.raw" &&
+        dt_pass "$1: pulled $2 restores to the disk at the point in time" ||
+        dt_fail "$1: pulled $2 differs from the disk at the point in time"
+}
+# own_data FILE: bytes of data clusters in FILE itself (not its backing).
+own_data() {
+    "$QEMU_IMG" map --output=json "$1" | grep '"depth": 0' | grep '"data": true' |
+        sed 's/.*"length": \([0-9]*\).*/\1/' | awk '{s += $1} END {print s + 0}'
+}
+exports() {
+    nbdinfo --list "nbd+unix:///?socket=$1" 2>&1 | sed -n 's/^export="\(.*\)":$/\1/p' | sort | tr '\n' ' '
+}
+checkpoints() {
+    bp checkpoint-list bk --name
+    grep -v '^$' "$dt_tmp/out" | sort | tr '\n' ' '
+}
+# The background writer: the same clusters (vda 10-17, vdb 50-53) again
+# and again through NBD until $dir/stop exists; counts its rounds.
+writer() {
+    n=0
+    while [ ! -e "$dir/stop" ]; do
+        qemu-io -f raw "nbd+unix:///vda?socket=$sock" -c "write -P 0xcc $((10 * CL)) $((8 * CL))" \
+            >/dev/null 2>&1
+        qemu-io -f raw "nbd+unix:///vdb?socket=$sock" -c "write -P 0xcd $((50 * CL)) $((4 * CL))" \
+            >/dev/null 2>&1
+        n=$((n + 1))
+        echo $n >"$dir/rounds"
+    done
+}
+
+# ---- full pull with c1 -------------------------------------------------------
+write vda 0 $((64 * CL)) 0xa1
+write vdb $((100 * CL)) $((3 * CL)) 0xb1
+snap t1
+t0=$(date +%s%N)
+begin full "<domainbackup mode='pull'/>" "<domaincheckpoint><name>c1</name></domaincheckpoint>"
+t_begin=$(date +%s%N)
+# Past the point in time: pattern B over A, and the writer.
+write vda 0 $((8 * CL)) 0xee
+write vdb $((40 * CL)) $((8 * CL)) 0xef
+writer &
+writer_pid=$!
+dt_track $writer_pid
+
+s0=$(date +%s%N)
+r=$(dt_call --object-path $dom --method $D.BackupBegin "<domainbackup mode='pull'/>" "" '{}')
+s1=$(date +%s%N)
+dt_expect_error Busy "$r" && [ $(( (s1 - s0) / 1000000 )) -lt 2000 ] &&
+    dt_pass "second backup refused at once ($(( (s1 - s0) / 1000000 )) ms): $r" ||
+    dt_fail "second backup: $r"
+
+[ "$(exports "$sock")" = "backup-vda backup-vdb vda vdb " ] &&
+    dt_pass "the backup's exports join the domain's own NBD server" ||
+    dt_fail "exports: $(exports "$sock")"
+xml=$(dt_call --object-path $dom --method $D.BackupGetXMLDesc '{}')
+case $xml in
+    *"<server transport='unix' socket='$sock'/>"*"exportname='backup-vda'"*) dt_pass "dumpxml names the server and exports" ;;
+    *) dt_fail "dumpxml: $xml" ;;
+esac
+case $(nbdinfo --list "nbd+unix:///backup-vda?socket=$sock" 2>&1) in
+    *dirty-bitmap*) dt_fail "a full pull export carries a bitmap" ;;
+    *base:allocation*) dt_pass "full pull export: base:allocation only" ;;
+    *) dt_fail "nbdinfo on the full export" ;;
+esac
+case $(checkpoints) in *c1*) dt_fail "c1 listed before the backup completed: $(checkpoints)" ;; esac
+
+bp backup-pull bk --disk vda --output "$dir/full-vda.qcow2" --connections 2 --requests 4
+[ $rc = 0 ] && dt_pass "backup-pull vda: $(cat "$dt_tmp/out")" ||
+    dt_fail "backup-pull vda: $(cat "$dt_tmp/err")"
+info=$(dt_call --object-path $dom --method $D.GetJobInfo '{}')
+case $info in
+    *"'type': <'unbounded'>"*) dt_pass "one disk reported: the backup still serves" ;;
+    *) dt_fail "after one disk: $info" ;;
+esac
+bp backup-pull bk --disk vdb --output-dir "$dir/out"
+[ $rc = 0 ] && dt_pass "backup-pull vdb: $(cat "$dt_tmp/out")" ||
+    dt_fail "backup-pull vdb: $(cat "$dt_tmp/err")"
+t_full=$(date +%s%N)
+ended full "'success': <true>"
+touch "$dir/stop"
+wait $writer_pid
+rm -f "$dir/stop"
+[ "$(cat "$dir/rounds" 2>/dev/null || echo 0)" -ge 1 ] &&
+    dt_pass "the writer wrote $(cat "$dir/rounds") rounds during the pull" ||
+    dt_fail "the writer never finished a round"
+restored t1 vda "$dir/full-vda.qcow2"
+restored t1 vdb "$dir/out/bk-vdb-1.qcow2"
+case $(checkpoints) in *c1*) dt_pass "c1 usable once the backup completed" ;; *) dt_fail "no c1: $(checkpoints)" ;; esac
+[ "$(exports "$sock")" = "vda vdb " ] && dt_pass "exports removed" || dt_fail "exports left: $(exports "$sock")"
+[ -z "$(ls "$dir" | grep '\.c1$')" ] && dt_pass "scratch images removed" || dt_fail "scratch left: $(ls "$dir")"
+list=$(dt_call --object-path $dom --method $D.ListBackups '{}')
+case $list in
+    *"'mode': <'pull'>"*"'status': <'completed'>"*"('vda', '$dir/full-vda.qcow2', 'qcow2'), ('vdb', '$dir/out/bk-vdb-1.qcow2', 'qcow2')"*)
+        dt_pass "catalogue: completed pull backup with the pulled files" ;;
+    *) dt_fail "list: $list" ;;
+esac
+
+# ---- incremental pull from c1 with c2 -----------------------------------------
+write vdb $((200 * CL)) $CL 0xb3
+snap t2
+begin inc "<domainbackup mode='pull'><incremental>c1</incremental></domainbackup>" \
+    "<domaincheckpoint><name>c2</name></domaincheckpoint>"
+write vda 0 $((8 * CL)) 0xdd
+write vdb $((300 * CL)) $CL 0xde
+# Dirty since c1: vda 0-7 (B), 10-17 (writer); vdb 40-47 (B), 50-53 (writer), 200.
+map=$(nbdinfo --map=qemu:dirty-bitmap:backup-vda "nbd+unix:///backup-vda?socket=$sock" 2>&1 |
+      awk '$3 == 1 {printf "%s+%s ", $1, $2}')
+[ "$map" = "0+$((8 * CL)) $((10 * CL))+$((8 * CL)) " ] &&
+    dt_pass "qemu:dirty-bitmap:backup-vda marks exactly what was written since c1" ||
+    dt_fail "dirty map of vda: $map"
+bp backup-pull bk --output-dir "$dir/inc" --json
+[ $rc = 0 ] && dt_pass "backup-pull of both disks: $(cat "$dt_tmp/out")" ||
+    dt_fail "backup-pull incremental: $(cat "$dt_tmp/err")"
+t_inc=$(date +%s%N)
+ended inc "'success': <true>"
+restored t2 vda "$dir/inc/bk-vda-2.qcow2"
+restored t2 vdb "$dir/inc/bk-vdb-2.qcow2"
+[ "$(own_data "$dir/inc/bk-vda-2.qcow2")" = $((16 * CL)) ] &&
+    [ "$(own_data "$dir/inc/bk-vdb-2.qcow2")" = $((13 * CL)) ] &&
+    dt_pass "incremental files hold exactly the dirty clusters (16 and 13)" ||
+    dt_fail "incremental holds $(own_data "$dir/inc/bk-vda-2.qcow2") / $(own_data "$dir/inc/bk-vdb-2.qcow2") bytes"
+case $("$QEMU_IMG" info "$dir/inc/bk-vdb-2.qcow2") in
+    *"backing file: $dir/out/bk-vdb-1.qcow2"*) dt_pass "incremental sits on the full pulled file (catalogue)" ;;
+    *) dt_fail "backing: $("$QEMU_IMG" info "$dir/inc/bk-vdb-2.qcow2")" ;;
+esac
+case $(checkpoints) in "c1 c2 ") dt_pass "c2 usable" ;; *) dt_fail "checkpoints: $(checkpoints)" ;; esac
+
+# ---- abort before Finish --------------------------------------------------------
+write vdb $((500 * CL)) $CL 0xb5
+begin abort "<domainbackup mode='pull'><incremental>c2</incremental></domainbackup>" \
+    "<domaincheckpoint><name>c3</name></domaincheckpoint>"
+scratch=$(ls "$dir" | grep '\.c3$' | tr '\n' ' ')
+[ "$scratch" = "vda.qcow2.c3 vdb.qcow2.c3 " ] || dt_fail "scratch images: $scratch"
+r=$(dt_call --object-path "$job" --method $J.Finish "{'disks': <['vdc']>}")
+dt_expect_error InvalidArgument "$r" && dt_pass "Finish of an unknown disk refused" || dt_fail "Finish vdc: $r"
+r=$(dt_call --object-path "$job" --method $J.Finish "{'outputs': <{'vda': 'rel.qcow2'}>}")
+dt_expect_error InvalidArgument "$r" && dt_pass "Finish with a relative output refused" || dt_fail "Finish rel: $r"
+r=$(dt_call --object-path $dom --method $D.AbortJob '{}')
+[ "$r" = "()" ] || dt_fail "AbortJob: $r"
+ended abort "'type': <'cancelled'>"
+case $(checkpoints) in "c1 c2 ") dt_pass "aborted: c3 removed" ;; *) dt_fail "after abort: $(checkpoints)" ;; esac
+r=$(dt_call --object-path $dom --method $D.CheckpointCreate "<domaincheckpoint><name>c3</name></domaincheckpoint>" '{}')
+case $r in
+    *objectpath*) dt_pass "c3's bitmaps are gone from QEMU (a new c3 can be created)" ;;
+    *) dt_fail "new c3: $r" ;;
+esac
+[ -z "$(ls "$dir" | grep '\.c3$')" ] && dt_pass "aborted: scratch images removed" || dt_fail "scratch left: $(ls "$dir")"
+[ "$(exports "$sock")" = "vda vdb " ] && dt_pass "aborted: no export left" || dt_fail "exports left: $(exports "$sock")"
+r=$(dt_call --object-path "$job" --method $J.Finish '{}')
+case $r in *Error*) dt_pass "Finish after the end refused" ;; *) dt_fail "Finish after abort: $r" ;; esac
+list=$(dt_call --object-path $dom --method $D.ListBackups '{}')
+case $list in
+    *"'status': <'cancelled'>"*) dt_pass "catalogue: aborted pull recorded as cancelled" ;;
+    *) dt_fail "list: $list" ;;
+esac
+bp backup-pull bk --output-dir "$dir"
+[ $rc != 0 ] && grep -q "no backup is running" "$dt_tmp/err" && dt_pass "backup-pull without a backup refused" ||
+    dt_fail "backup-pull without backup: rc=$rc $(cat "$dt_tmp/err")"
+
+# ---- refusals -----------------------------------------------------------------------
+r=$(dt_call --object-path $dom --method $D.BackupBegin "<domainbackup mode='pull'><server name='127.0.0.1' port='10809'/></domainbackup>" "" '{}')
+case $r in
+    *ConfigUnsupported*"unix:$sock"*"tcp:127.0.0.1:10809"*) dt_pass "another <server> refused, naming both" ;;
+    *) dt_fail "other server: $r" ;;
+esac
+r=$(dt_call --object-path $dom --method $D.BackupBegin "<domainbackup mode='pull'><server transport='unix' socket='$sock' tls='yes'/></domainbackup>" "" '{}')
+dt_expect_error ConfigUnsupported "$r" && dt_pass "tls='yes' refused" || dt_fail "tls: $r"
+[ -z "$(ls "$dir" | grep -v '\.\(qcow2\|raw\)$' | grep -v '^\(out\|inc\|rounds\)$')" ] ||
+    dt_fail "files left after refusals: $(ls "$dir")"
+r=$(dt_call --object-path $dom --method $D.Destroy '{}')
+
+# ---- a QEMU without an NBD server -------------------------------------------------
+nd=$dt_tmp/nd
+ndom=$root/domain/nd
+mkdir -p "$nd"
+for d in vda vdb; do
+    "$QEMU_IMG" create -q -f qcow2 "$nd/$d.qcow2" 16M || exit 99
+    qemu-io -f qcow2 "$nd/$d.qcow2" -c "write -P 0x77 $CL $((3 * CL))" >/dev/null || exit 99
+    "$QEMU_IMG" convert -O raw "$nd/$d.qcow2" "$nd/$d-ref.raw" || exit 99
+done
+r=$(dt_call --object-path $root --method $M.DefineDomain "$(domain_xml nd "$nd" vhost-user-blk)" '{}')
+[ "$r" = "(objectpath '$ndom',)" ] || dt_fail "define nd: $r"
+r=$(dt_call --object-path $ndom --method $D.Start '{}')
+[ "$r" = "()" ] || dt_fail "start nd: $r"
+own=$dt_tmp/run/nd/backup-nbd.sock
+r=$(dt_call --object-path $ndom --method $D.BackupBegin "<domainbackup mode='pull'/>" "" '{}')
+case $r in *objectpath*) ;; *) dt_fail "nd: BackupBegin: $r" ;; esac
+[ "$(exports "$own")" = "backup-vda backup-vdb " ] &&
+    dt_pass "no NBD server in QEMU: one started on $own" || dt_fail "nd exports: $(exports "$own")"
+bp backup-pull nd --output-dir "$nd"
+[ $rc = 0 ] || dt_fail "nd backup-pull: $(cat "$dt_tmp/err")"
+for d in vda vdb; do
+    "$QEMU_IMG" compare -q -f raw "$nd/$d-ref.raw" "$(ls "$nd"/nd-$d-*.qcow2)" &&
+        dt_pass "nd: pulled $d equals the disk" || dt_fail "nd: pulled $d differs"
+done
+for _i in $(seq 1 100); do [ -e "$own" ] || break; sleep 0.05; done
+[ ! -e "$own" ] && dt_pass "the server the backup started is stopped" || dt_fail "$own left"
+port=$((20000 + $$ % 20000))
+r=$(dt_call --object-path $ndom --method $D.BackupBegin "<domainbackup mode='pull'><server name='127.0.0.1' port='$port'/></domainbackup>" "" '{}')
+case $r in *objectpath*) ;; *) dt_fail "nd tcp: BackupBegin: $r" ;; esac
+case $(nbdinfo --list "nbd://127.0.0.1:$port" 2>&1) in
+    *backup-vda*) dt_pass "TCP on loopback served" ;;
+    *) dt_fail "nd tcp: $(nbdinfo --list "nbd://127.0.0.1:$port" 2>&1)" ;;
+esac
+bp backup-pull nd --disk vdb --output "$nd/tcp-vdb.qcow2"
+[ $rc = 0 ] && "$QEMU_IMG" compare -q -f raw "$nd/vdb-ref.raw" "$nd/tcp-vdb.qcow2" &&
+    dt_pass "pulled over TCP" || dt_fail "tcp pull: $(cat "$dt_tmp/err")"
+bp backup-finish nd --output vda="$nd/elsewhere.qcow2"
+[ $rc = 0 ] || dt_fail "backup-finish: $(cat "$dt_tmp/err")"
+for _i in $(seq 1 200); do
+    info=$(dt_call --object-path $ndom --method $D.GetJobInfo "{'completed': <true>}")
+    case $info in *"'type': <'none'>"*) sleep 0.05 ;; *) break ;; esac
+done
+case $info in *"'success': <true>"*) dt_pass "backup-finish completed the backup" ;; *) dt_fail "nd tcp: $info" ;; esac
+case $(dt_call --object-path $ndom --method $D.ListBackups '{}') in
+    *"('vda', '$nd/elsewhere.qcow2', 'qcow2'), ('vdb', '$nd/tcp-vdb.qcow2', 'qcow2')"*) dt_pass "backup-finish recorded the reported file" ;;
+    *) dt_fail "nd list: $(dt_call --object-path $ndom --method $D.ListBackups '{}')" ;;
+esac
+nbdinfo --list "nbd://127.0.0.1:$port" >/dev/null 2>&1 && dt_fail "TCP server still listening"
+r=$(dt_call --object-path $ndom --method $D.Destroy '{}')
+
+echo "figures: full pull begin $(( (t_begin - t0) / 1000000 )) ms; begin to completed (2x64 MiB, writer running) $(( (t_full - t0) / 1000000 )) ms; incremental (29 dirty clusters) begin to completed $(( (t_inc - t_full) / 1000000 )) ms (wall, includes qemu-img copies)"
+dt_finish
