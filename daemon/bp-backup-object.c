@@ -254,8 +254,10 @@ bp_backup_done_cb(GObject *source G_GNUC_UNUSED, GAsyncResult *result, gpointer 
     gint64 id;
     BpBackupProgress p = { 0 };
     gboolean cancelled;
+    gboolean pull = FALSE;
 
     if (job->op) {
+        pull = bp_backup_op_is_pull(job->op);
         bp_backup_op_get_progress(job->op, &p);
         if (job->iface)
             bp_backup_job_tick(job);
@@ -282,7 +284,10 @@ bp_backup_done_cb(GObject *source G_GNUC_UNUSED, GAsyncResult *result, gpointer 
     g_variant_builder_add(&b, "{sv}", "operation", g_variant_new_string("backup"));
     g_variant_builder_add(&b, "{sv}", "time_elapsed",
                           g_variant_new_uint64((g_get_real_time() - p.start_time) / 1000));
-    if (p.total) {
+    if (p.total && pull) {
+        g_variant_builder_add(&b, "{sv}", "disk_temp_used", g_variant_new_uint64(p.processed));
+        g_variant_builder_add(&b, "{sv}", "disk_temp_total", g_variant_new_uint64(p.total));
+    } else if (p.total) {
         g_variant_builder_add(&b, "{sv}", "disk_total", g_variant_new_uint64(p.total));
         g_variant_builder_add(&b, "{sv}", "disk_processed", g_variant_new_uint64(p.processed));
         g_variant_builder_add(&b, "{sv}", "disk_remaining",

@@ -242,9 +242,19 @@ r=$(dt_call --object-path "$job" --method $J.Finish "{'disks': <['vdc']>}")
 dt_expect_error InvalidArgument "$r" && dt_pass "Finish of an unknown disk refused" || dt_fail "Finish vdc: $r"
 r=$(dt_call --object-path "$job" --method $J.Finish "{'outputs': <{'vda': 'rel.qcow2'}>}")
 dt_expect_error InvalidArgument "$r" && dt_pass "Finish with a relative output refused" || dt_fail "Finish rel: $r"
+# A client still connected when the backup is aborted: it is
+# disconnected, and every export and node still goes without a warning.
+sleep 5 | qemu-io -r -f raw "nbd+unix:///backup-vda?socket=$sock" >/dev/null 2>&1 &
+holder=$!
+dt_track $holder
+sleep 0.3
+warnings=$(grep -c 'clean-up' "$log")
 r=$(dt_call --object-path $dom --method $D.AbortJob '{}')
 [ "$r" = "()" ] || dt_fail "AbortJob: $r"
 ended abort "'type': <'cancelled'>"
+[ "$(grep -c 'clean-up' "$log")" = "$warnings" ] &&
+    dt_pass "aborted with a client connected: every node removed without a warning" ||
+    dt_fail "clean-up warnings: $(grep 'clean-up' "$log")"
 case $(checkpoints) in "c1 c2 ") dt_pass "aborted: c3 removed" ;; *) dt_fail "after abort: $(checkpoints)" ;; esac
 r=$(dt_call --object-path $dom --method $D.CheckpointCreate "<domaincheckpoint><name>c3</name></domaincheckpoint>" '{}')
 case $r in

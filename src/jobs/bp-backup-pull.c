@@ -282,9 +282,21 @@ bp_backup_pull_cancel_cb(GObject *source G_GNUC_UNUSED, GAsyncResult *result, gp
 }
 
 
+/*
+ * The end: every export is deleted (block-export-del, mode "hard"), and
+ * only when QEMU has reported each BLOCK_EXPORT_DELETED (a connected
+ * client delays it) or after BP_BACKUP_PULL_UNEXPORT_MS are the fleecing
+ * jobs cancelled, so that the scratch nodes are free to go afterwards.
+ */
+#define BP_BACKUP_PULL_UNEXPORT_MS 10000
+
 typedef struct {
     BpBackupOp *op;
-    guint pending;
+    GHashTable *waiting;        /* export ids whose deletion is awaited */
+    guint replies;              /* block-export-del answers still due */
+    gulong handler;
+    guint timer;
+    gboolean proceeded;         /* the jobs were cancelled */
 } BpBackupPullStop;
 
 
@@ -304,20 +316,75 @@ bp_backup_pull_cancel_jobs(BpBackupOp *op)
 }
 
 
+/* Cancels the jobs once nothing is awaited (or @force), and frees @stop
+ * once no answer is due either. */
+static void
+bp_backup_pull_stop_check(BpBackupPullStop *stop, gboolean force)
+{
+    BpBackupOp *op = stop->op;
+
+    if (!stop->proceeded && (force || g_hash_table_size(stop->waiting) == 0)) {
+        stop->proceeded = TRUE;
+        if (g_hash_table_size(stop->waiting) > 0)
+            g_warning("pull backup: exports not deleted after %d ms; ending the jobs anyway",
+                      BP_BACKUP_PULL_UNEXPORT_MS);
+        g_clear_signal_handler(&stop->handler, op->mon);
+        g_clear_handle_id(&stop->timer, g_source_remove);
+        bp_backup_pull_cancel_jobs(op);
+    }
+    if (stop->proceeded && stop->replies == 0) {
+        g_hash_table_unref(stop->waiting);
+        g_free(stop);
+        g_object_unref(op->task);
+    }
+}
+
+
+static void
+bp_backup_pull_deleted_cb(BpQmpMonitor *mon G_GNUC_UNUSED, const char *name G_GNUC_UNUSED,
+                          JsonObject *data, gint64 timestamp G_GNUC_UNUSED, gpointer user_data)
+{
+    BpBackupPullStop *stop = user_data;
+    const char *id = json_object_get_string_member_with_default(data, "id", NULL);
+
+    if (id && g_hash_table_remove(stop->waiting, id))
+        bp_backup_pull_stop_check(stop, FALSE);
+}
+
+
+static gboolean
+bp_backup_pull_stop_timeout(gpointer data)
+{
+    BpBackupPullStop *stop = data;
+
+    stop->timer = 0;
+    bp_backup_pull_stop_check(stop, TRUE);
+    return G_SOURCE_REMOVE;
+}
+
+
+typedef struct {
+    BpBackupPullStop *stop;
+    char *id;
+} BpBackupPullUnexport;
+
+
 static void
 bp_backup_pull_unexport_cb(GObject *source G_GNUC_UNUSED, GAsyncResult *result, gpointer data)
 {
-    BpBackupPullStop *stop = data;
-    BpBackupOp *op = stop->op;
+    BpBackupPullUnexport *u = data;
+    BpBackupPullStop *stop = u->stop;
     g_autoptr(GError) err = NULL;
 
-    if (!bp_qmp_command_finish(op->mon, result, &err))
-        g_warning("pull backup: block-export-del: %s", err->message);
-    if (--stop->pending == 0) {
-        bp_backup_pull_cancel_jobs(op);
-        g_free(stop);
+    if (!bp_qmp_command_finish(stop->op->mon, result, &err)) {
+        /* No deletion event will come for it. */
+        g_warning("pull backup: block-export-del %s: %s", u->id, err->message);
+        g_hash_table_remove(stop->waiting, u->id);
     }
-    g_object_unref(op->task);
+    stop->replies--;
+    g_free(u->id);
+    g_free(u);
+    bp_backup_pull_stop_check(stop, FALSE);
 }
 
 
@@ -332,25 +399,28 @@ bp_backup_pull_stop(BpBackupOp *op)
     op->stopping = TRUE;
     stop = g_new0(BpBackupPullStop, 1);
     stop->op = op;
-    stop->pending = 1;
+    stop->waiting = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     g_object_ref(op->task);
+    stop->handler = g_signal_connect(op->mon, "event::BLOCK_EXPORT_DELETED",
+                                     G_CALLBACK(bp_backup_pull_deleted_cb), stop);
+    stop->timer = g_timeout_add(BP_BACKUP_PULL_UNEXPORT_MS, bp_backup_pull_stop_timeout, stop);
     /* No client reads a half-ended snapshot: the exports go first. */
     for (i = 0; i < op->targets->len; i++) {
         BpBackupTarget *t = op->targets->pdata[i];
+        BpBackupPullUnexport *u;
 
         if (!t->exported)
             continue;
         t->exported = FALSE;
-        stop->pending++;
-        g_object_ref(op->task);
+        u = g_new0(BpBackupPullUnexport, 1);
+        u->stop = stop;
+        u->id = g_strdup(t->export_id);
+        g_hash_table_add(stop->waiting, g_strdup(t->export_id));
+        stop->replies++;
         bp_qmp_block_export_del_async(op->mon, t->export_id, TRUE, NULL,
-                                      bp_backup_pull_unexport_cb, stop);
+                                      bp_backup_pull_unexport_cb, u);
     }
-    if (--stop->pending == 0) {
-        bp_backup_pull_cancel_jobs(op);
-        g_free(stop);
-    }
-    g_object_unref(op->task);
+    bp_backup_pull_stop_check(stop, FALSE);
 }
 
 
