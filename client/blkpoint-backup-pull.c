@@ -45,12 +45,30 @@ bp_pull_disk_free(BpPullDisk *disk)
 }
 
 
-/* The URI of export @name on the server described by <server> @node. */
+/* The URI of export @name on the server described by <server> @node;
+ * with TLS, the certificates in @tls_dir (NULL: libnbd's default). */
 static char *
-bp_pull_uri(xmlNode *node, const char *name, GError **error)
+bp_pull_uri(xmlNode *node, const char *name, const char *tls_dir, GError **error)
 {
     g_autofree char *transport = bp_xml_prop(node, "transport");
+    g_autofree char *tls = bp_xml_prop(node, "tls");
+    gboolean secure = g_strcmp0(tls, "yes") == 0;
     g_autofree char *esc = g_uri_escape_string(name, NULL, FALSE);
+    g_autofree char *certs = NULL;
+
+    if (secure && tls_dir) {
+        g_autofree char *cesc = g_uri_escape_string(tls_dir, "/", FALSE);
+
+        certs = g_strdup_printf("tls-certificates=%s", cesc);
+    }
+    if (secure && !tls_dir) {
+        /* libnbd 1.14 does not verify the server without a CA
+         * certificate: encryption alone is not enough. */
+        g_set_error_literal(error, BP_ERROR, BP_ERROR_INVALID_ARGUMENT,
+                            _("the backup's NBD server uses TLS: give --tls-dir with the "
+                              "certificate of the CA that signed it (ca-cert.pem)"));
+        return NULL;
+    }
 
     if (transport && g_str_equal(transport, "unix")) {
         g_autofree char *socket = bp_xml_prop(node, "socket");
@@ -62,7 +80,8 @@ bp_pull_uri(xmlNode *node, const char *name, GError **error)
             return NULL;
         }
         sesc = g_uri_escape_string(socket, "/", FALSE);
-        return g_strdup_printf("nbd+unix:///%s?socket=%s", esc, sesc);
+        return g_strdup_printf("%s:///%s?socket=%s%s%s", secure ? "nbds+unix" : "nbd+unix",
+                               esc, sesc, certs ? "&" : "", certs ? certs : "");
     }
     if (!transport || g_str_equal(transport, "tcp")) {
         g_autofree char *host = bp_xml_prop(node, "name");
@@ -73,8 +92,10 @@ bp_pull_uri(xmlNode *node, const char *name, GError **error)
                                 _("the backup's <server> has no host name"));
             return NULL;
         }
-        return g_strdup_printf(strchr(host, ':') ? "nbd://[%s]%s%s/%s" : "nbd://%s%s%s/%s",
-                               host, port ? ":" : "", port ? port : "", esc);
+        return g_strdup_printf(strchr(host, ':') ? "%s://[%s]%s%s/%s%s%s"
+                                                 : "%s://%s%s%s/%s%s%s",
+                               secure ? "nbds" : "nbd", host, port ? ":" : "",
+                               port ? port : "", esc, certs ? "?" : "", certs ? certs : "");
     }
     g_set_error(error, BP_ERROR, BP_ERROR_OPERATION_UNSUPPORTED,
                 _("backup-pull cannot connect to an NBD server with transport '%s'"),
@@ -84,7 +105,7 @@ bp_pull_uri(xmlNode *node, const char *name, GError **error)
 
 
 GPtrArray *
-bp_pull_disks_from_xml(const char *xml, GError **error)
+bp_pull_disks_from_xml(const char *xml, const char *tls_dir, GError **error)
 {
     g_autoptr(GPtrArray) disks = g_ptr_array_new_with_free_func((GDestroyNotify) bp_pull_disk_free);
     g_autoptr(xmlDoc) doc = NULL;
@@ -94,6 +115,15 @@ bp_pull_disks_from_xml(const char *xml, GError **error)
     xmlNode *server;
     int n, i;
 
+    if (tls_dir) {
+        g_autofree char *ca = g_build_filename(tls_dir, "ca-cert.pem", NULL);
+
+        if (!g_file_test(ca, G_FILE_TEST_IS_REGULAR)) {
+            g_set_error(error, BP_ERROR, BP_ERROR_INVALID_ARGUMENT,
+                        _("no CA certificate '%s' (--tls-dir)"), ca);
+            return NULL;
+        }
+    }
     if (!(doc = bp_xml_parse(xml, "domainbackup", "domainbackup", NULL, &ctxt, error)))
         return NULL;
     mode = bp_xml_prop(ctxt->node, "mode");
@@ -124,7 +154,7 @@ bp_pull_disks_from_xml(const char *xml, GError **error)
             d->bitmap = bp_xml_prop(nodes[i], "exportbitmap");
             d->incremental = bp_xml_prop(nodes[i], "incremental");
         }
-        if (!(d->uri = bp_pull_uri(server, export, error))) {
+        if (!(d->uri = bp_pull_uri(server, export, tls_dir, error))) {
             return NULL;
         }
     }
@@ -282,6 +312,8 @@ const BpCmdOptDef bp_opts_backup_pull[] = {
       N_("previous backup the incremental file sits on (one disk)") },
     { "connections", BP_OPT_STRING, FALSE, N_("NBD connections per disk (default 1)") },
     { "requests", BP_OPT_STRING, FALSE, N_("requests in flight per connection (default 8)") },
+    { "tls-dir", BP_OPT_STRING, FALSE,
+      N_("directory with the CA certificate ca-cert.pem of a server with TLS") },
     { NULL, 0, FALSE, NULL }
 };
 
@@ -337,7 +369,7 @@ bp_cmd_backup_pull(BpCtl *ctl, const BpCmd *cmd, GError **error)
                                                  bp_ctl_call_flags(ctl), BP_CALL_TIMEOUT_READ,
                                                  &xml, NULL, error) ||
         !(job_path = bp_pull_job_path(ctl, dom, domain, error)) ||
-        !(disks = bp_pull_disks_from_xml(xml, error)))
+        !(disks = bp_pull_disks_from_xml(xml, bp_cmd_opt_string(cmd, "tls-dir"), error)))
         return FALSE;
     for (i = 0; i < disks->len; i++) {
         BpPullDisk *d = disks->pdata[i];

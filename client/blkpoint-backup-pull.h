@@ -22,7 +22,8 @@ gboolean bp_cmd_backup_finish(BpCtl *ctl, const BpCmd *cmd, GError **error);
 /* One disk of a pull backup, as BackupGetXMLDesc() describes it. */
 typedef struct {
     char *name;
-    char *uri;              /* the export: nbd+unix:///NAME?socket=S or nbd://H:P/NAME */
+    char *uri;              /* the export: nbd+unix:///NAME?socket=S, nbd://H:P/NAME,
+                             * or nbds... with TLS */
     char *bitmap;           /* incremental: the exported bitmap, else NULL */
     char *incremental;      /* incremental: the base checkpoint, else NULL */
 } BpPullDisk;
@@ -32,8 +33,11 @@ void bp_pull_disk_free(BpPullDisk *disk);
 /* The participating disks of the pull backup document @xml (a
  * GPtrArray of BpPullDisk, freed with the array), or NULL with
  * BP_ERROR_OPERATION_INVALID for a push backup and BP_ERROR_XML_* for a
- * document that is not one. */
-GPtrArray *bp_pull_disks_from_xml(const char *xml, GError **error);
+ * document that is not one.  A server with tls='yes' gets nbds URIs
+ * with ?tls-certificates=@tls_dir, which must hold ca-cert.pem
+ * (BP_ERROR_INVALID_ARGUMENT when it is NULL or does not): libnbd
+ * verifies the server only with a CA certificate. */
+GPtrArray *bp_pull_disks_from_xml(const char *xml, const char *tls_dir, GError **error);
 
 /* "DIR/DOMAIN-DISK-ID.qcow2" (newly allocated). */
 char *bp_pull_output_name(const char *dir, const char *domain,

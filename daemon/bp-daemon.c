@@ -14,6 +14,7 @@
 #include "bp-domain-object.h"
 #include "bp-log.h"
 #include "bp-manager.h"
+#include "jobs/bp-backup-ops.h"
 #include "jobs/bp-domain-runtime.h"
 #include "util/bp-error.h"
 #include "util/bp-i18n.h"
@@ -209,6 +210,16 @@ bp_daemon_new(BpDaemonConfig *config, GDBusConnection *connection, GError **erro
         return NULL;
     }
     daemon->auth = bp_auth_new(connection, config->system);
+    {
+        BpBackupPullConfig pull = {
+            .listen_address = config->nbd_listen_address,
+            .port_min = config->nbd_port_min, .port_max = config->nbd_port_max,
+            .tls_x509_dir = config->nbd_tls_x509_dir, .tls = config->nbd_tls,
+            .scratch_dir = config->scratch_dir,
+        };
+
+        bp_backup_ops_set_pull_config(&pull);
+    }
 
     /* The manager at the object manager's own path: exported directly,
      * since the object manager only exports paths below its own. */

@@ -207,7 +207,17 @@ bp_manager_object_new(BpDaemon *daemon)
 
     bp_manager_set_version(manager, PACKAGE_VERSION);
     bp_manager_set_qemu_version(manager, "");
-    bp_manager_set_features(manager, bp_manager_feature_list);
+    {
+        g_autoptr(GStrvBuilder) b = g_strv_builder_new();
+        g_auto(GStrv) features = NULL;
+
+        g_strv_builder_addv(b, (const char **) bp_manager_feature_list);
+        g_strv_builder_add(b, "backup-pull");
+        if (daemon->config->nbd_tls_x509_dir)
+            g_strv_builder_add(b, "backup-pull-tls");
+        features = g_strv_builder_end(b);
+        bp_manager_set_features(manager, (const char *const *) features);
+    }
     bp_manager_set_max_concurrent_jobs(manager, daemon->config->max_concurrent_jobs);
 
     g_signal_connect(manager, "handle-define-domain",

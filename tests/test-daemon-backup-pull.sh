@@ -21,10 +21,12 @@
 #   abort before Finish: the backup is cancelled, c3 is gone with its
 #   bitmaps, the scratch images and the exports are removed; Finish with
 #   bad arguments; a <server> other than the domain's own is refused;
-#   tls='yes' is refused;
+#   tls='yes' on that server and an existing scratch file are refused;
 #   a domain whose QEMU has no NBD server (its disks are exported as
-#   vhost-user-blk): the backup starts one (unix
-#   socket in the runtime directory, then TCP on 127.0.0.1) and stops it.
+#   vhost-user-blk): the backup starts one (unix socket in the runtime
+#   directory, then TCP with TLS on 127.0.0.1 on a port of the configured
+#   range) and stops it; backup-finish for a third-party consumer.
+#   blkpointd.conf sets scratch_dir, the port range and the x509 folder.
 
 set -u
 
@@ -32,7 +34,7 @@ top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
 top_builddir=${top_builddir:-$top_srcdir}
 . "$top_srcdir/tests/daemon-testlib.sh"
 
-dt_require "$DBUS_DAEMON" "$QEMU_IMG" "$QEMU_STORAGE_DAEMON" gdbus qemu-io qemu-nbd nbdinfo
+dt_require "$DBUS_DAEMON" "$QEMU_IMG" "$QEMU_STORAGE_DAEMON" gdbus qemu-io qemu-nbd nbdinfo openssl
 blkpoint=$top_builddir/client/blkpoint
 [ -x "$blkpointd" ] && [ -x "$blkpoint" ] || { echo "FAIL: blkpointd/blkpoint not built"; exit 1; }
 dt_setup
@@ -42,7 +44,32 @@ DBUS_SESSION_BUS_ADDRESS=$dt_bus_address
 export DBUS_SESSION_BUS_ADDRESS
 dt_bus_opt=--session
 log=$dt_tmp/daemon.log
-dargs="--session --state-dir $dt_tmp/state --runtime-dir $dt_tmp/run"
+scr=$dt_tmp/scratch
+port=$((20000 + $$ % 20000))
+mkdir -p "$scr"
+# TLS material for the NBD server a backup starts: a CA, a server
+# certificate for 127.0.0.1, and the CA alone for the client.
+pki=$dt_tmp/pki
+mkdir -p "$pki/server" "$pki/client"
+(
+    cd "$pki" &&
+    openssl req -x509 -newkey rsa:2048 -nodes -keyout ca-key.pem -out server/ca-cert.pem \
+        -days 2 -subj /CN=blkpoint-test-ca &&
+    openssl req -newkey rsa:2048 -nodes -keyout server/server-key.pem -out server.csr \
+        -subj /CN=localhost &&
+    printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\nkeyUsage=digitalSignature,keyEncipherment\n' >ext &&
+    openssl x509 -req -in server.csr -CA server/ca-cert.pem -CAkey ca-key.pem \
+        -CAcreateserial -out server/server-cert.pem -days 2 -extfile ext &&
+    cp server/ca-cert.pem client/
+) >/dev/null 2>&1 || { echo "FAIL: cannot make TLS certificates with openssl"; exit 1; }
+{
+    echo "[backup]"
+    echo "nbd_port_min=$port"
+    echo "nbd_port_max=$((port + 20))"
+    echo "nbd_tls_x509_dir=$pki/server"
+    echo "scratch_dir=$scr"
+} >"$dt_tmp/blkpointd.conf"
+dargs="--session --config $dt_tmp/blkpointd.conf --state-dir $dt_tmp/state --runtime-dir $dt_tmp/run"
 
 root=/org/blkpoint/Blkpoint1
 M=org.blkpoint.Blkpoint1.Manager
@@ -194,7 +221,7 @@ restored t1 vda "$dir/full-vda.qcow2"
 restored t1 vdb "$dir/out/bk-vdb-1.qcow2"
 case $(checkpoints) in *c1*) dt_pass "c1 usable once the backup completed" ;; *) dt_fail "no c1: $(checkpoints)" ;; esac
 [ "$(exports "$sock")" = "vda vdb " ] && dt_pass "exports removed" || dt_fail "exports left: $(exports "$sock")"
-[ -z "$(ls "$dir" | grep '\.c1$')" ] && dt_pass "scratch images removed" || dt_fail "scratch left: $(ls "$dir")"
+[ -z "$(ls "$scr")" ] && dt_pass "scratch images removed" || dt_fail "scratch left: $(ls "$scr")"
 list=$(dt_call --object-path $dom --method $D.ListBackups '{}')
 case $list in
     *"'mode': <'pull'>"*"'status': <'completed'>"*"('vda', '$dir/full-vda.qcow2', 'qcow2'), ('vdb', '$dir/out/bk-vdb-1.qcow2', 'qcow2')"*)
@@ -236,8 +263,9 @@ case $(checkpoints) in "c1 c2 ") dt_pass "c2 usable" ;; *) dt_fail "checkpoints:
 write vdb $((500 * CL)) $CL 0xb5
 begin abort "<domainbackup mode='pull'><incremental>c2</incremental></domainbackup>" \
     "<domaincheckpoint><name>c3</name></domaincheckpoint>"
-scratch=$(ls "$dir" | grep '\.c3$' | tr '\n' ' ')
-[ "$scratch" = "vda.qcow2.c3 vdb.qcow2.c3 " ] || dt_fail "scratch images: $scratch"
+scratch=$(ls "$scr" | tr '\n' ' ')
+[ "$scratch" = "vda.qcow2.c3 vdb.qcow2.c3 " ] && dt_pass "scratch images in scratch_dir" ||
+    dt_fail "scratch images: $scratch"
 r=$(dt_call --object-path "$job" --method $J.Finish "{'disks': <['vdc']>}")
 dt_expect_error InvalidArgument "$r" && dt_pass "Finish of an unknown disk refused" || dt_fail "Finish vdc: $r"
 r=$(dt_call --object-path "$job" --method $J.Finish "{'outputs': <{'vda': 'rel.qcow2'}>}")
@@ -261,7 +289,7 @@ case $r in
     *objectpath*) dt_pass "c3's bitmaps are gone from QEMU (a new c3 can be created)" ;;
     *) dt_fail "new c3: $r" ;;
 esac
-[ -z "$(ls "$dir" | grep '\.c3$')" ] && dt_pass "aborted: scratch images removed" || dt_fail "scratch left: $(ls "$dir")"
+[ -z "$(ls "$scr")" ] && dt_pass "aborted: scratch images removed" || dt_fail "scratch left: $(ls "$scr")"
 [ "$(exports "$sock")" = "vda vdb " ] && dt_pass "aborted: no export left" || dt_fail "exports left: $(exports "$sock")"
 r=$(dt_call --object-path "$job" --method $J.Finish '{}')
 case $r in *Error*) dt_pass "Finish after the end refused" ;; *) dt_fail "Finish after abort: $r" ;; esac
@@ -281,7 +309,11 @@ case $r in
     *) dt_fail "other server: $r" ;;
 esac
 r=$(dt_call --object-path $dom --method $D.BackupBegin "<domainbackup mode='pull'><server transport='unix' socket='$sock' tls='yes'/></domainbackup>" "" '{}')
-dt_expect_error ConfigUnsupported "$r" && dt_pass "tls='yes' refused" || dt_fail "tls: $r"
+dt_expect_error ConfigUnsupported "$r" && dt_pass "tls='yes' on the domain's own server (no TLS) refused" ||
+    dt_fail "tls: $r"
+r=$(dt_call --object-path $dom --method $D.BackupBegin "<domainbackup mode='pull'><disks><disk name='vda' type='file'><scratch file='$dir/vda.qcow2'/></disk></disks></domainbackup>" "" '{}')
+dt_expect_error Exists "$r" && dt_pass "a scratch file that exists (the disk itself) refused" ||
+    dt_fail "existing scratch: $r"
 [ -z "$(ls "$dir" | grep -v '\.\(qcow2\|raw\)$' | grep -v '^\(out\|inc\|rounds\)$')" ] ||
     dt_fail "files left after refusals: $(ls "$dir")"
 r=$(dt_call --object-path $dom --method $D.Destroy '{}')
@@ -312,16 +344,33 @@ for d in vda vdb; do
 done
 for _i in $(seq 1 100); do [ -e "$own" ] || break; sleep 0.05; done
 [ ! -e "$own" ] && dt_pass "the server the backup started is stopped" || dt_fail "$own left"
-port=$((20000 + $$ % 20000))
-r=$(dt_call --object-path $ndom --method $D.BackupBegin "<domainbackup mode='pull'><server name='127.0.0.1' port='$port'/></domainbackup>" "" '{}')
+case $(dt_prop $root Manager Features) in
+    *"'backup-pull', 'backup-pull-tls'"*) dt_pass "Features: backup-pull, backup-pull-tls" ;;
+    *) dt_fail "Features: $(dt_prop $root Manager Features)" ;;
+esac
+r=$(dt_call --object-path $ndom --method $D.BackupBegin "<domainbackup mode='pull'><server name='127.0.0.1' tls='yes'/></domainbackup>" "" '{}')
 case $r in *objectpath*) ;; *) dt_fail "nd tcp: BackupBegin: $r" ;; esac
+xml=$(dt_call --object-path $ndom --method $D.BackupGetXMLDesc '{}')
+case $xml in
+    *"port='$port'"*) dt_pass "TCP port taken from nbd_port_min..nbd_port_max" ;;
+    *) dt_fail "nd tcp xml: $xml" ;;
+esac
 case $(nbdinfo --list "nbd://127.0.0.1:$port" 2>&1) in
-    *backup-vda*) dt_pass "TCP on loopback served" ;;
-    *) dt_fail "nd tcp: $(nbdinfo --list "nbd://127.0.0.1:$port" 2>&1)" ;;
+    *backup-vda*) dt_fail "TLS server answered a client without TLS" ;;
+    *) dt_pass "TLS required on TCP" ;;
 esac
 bp backup-pull nd --disk vdb --output "$nd/tcp-vdb.qcow2"
+[ $rc != 0 ] && grep -q -- --tls-dir "$dt_tmp/err" && dt_pass "backup-pull of a TLS server without a CA refused" ||
+    dt_fail "backup-pull without --tls-dir: rc=$rc $(cat "$dt_tmp/err")"
+mkdir -p "$pki/other"
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$pki/other/key.pem" -out "$pki/other/ca-cert.pem" \
+    -days 2 -subj /CN=another-ca >/dev/null 2>&1
+bp backup-pull nd --disk vdb --output "$nd/tcp-vdb.qcow2" --tls-dir "$pki/other"
+[ $rc != 0 ] && [ ! -e "$nd/tcp-vdb.qcow2" ] && dt_pass "a server certificate of another CA refused" ||
+    dt_fail "backup-pull trusted a certificate of another CA: $(cat "$dt_tmp/err")"
+bp backup-pull nd --disk vdb --output "$nd/tcp-vdb.qcow2" --tls-dir "$pki/client"
 [ $rc = 0 ] && "$QEMU_IMG" compare -q -f raw "$nd/vdb-ref.raw" "$nd/tcp-vdb.qcow2" &&
-    dt_pass "pulled over TCP" || dt_fail "tcp pull: $(cat "$dt_tmp/err")"
+    dt_pass "pulled over TCP with TLS" || dt_fail "tls pull: $(cat "$dt_tmp/err")"
 bp backup-finish nd --output vda="$nd/elsewhere.qcow2"
 [ $rc = 0 ] || dt_fail "backup-finish: $(cat "$dt_tmp/err")"
 for _i in $(seq 1 200); do

@@ -135,6 +135,26 @@ gboolean bp_backup_op_finish(BpBackupOp *op, GHashTable *outputs,
 /* Whether this process runs a backup of domain @domain_id now. */
 gboolean bp_backup_ops_is_running(gint64 domain_id);
 
+/* The [backup] settings of blkpointd.conf that pull backups use. */
+typedef struct {
+    /* An NBD server the backup starts (the domain's QEMU has none) when
+     * the document has no <server>: NULL or "unix" = a unix socket in
+     * the domain's runtime directory, else TCP on this address (which
+     * may then be a non-loopback one). */
+    const char *listen_address;
+    guint port_min;             /* TCP ports tried when none is given */
+    guint port_max;
+    const char *tls_x509_dir;   /* ca-cert.pem, server-cert.pem, server-key.pem;
+                                 * NULL: tls='yes' is refused */
+    gboolean tls;               /* every TCP server uses TLS */
+    const char *scratch_dir;    /* generated scratch files go here; NULL:
+                                 * next to each disk's image */
+} BpBackupPullConfig;
+
+/* Sets (copies) the settings for the pull backups started from now on;
+ * NULL restores the defaults. */
+void bp_backup_ops_set_pull_config(const BpBackupPullConfig *config);
+
 /* For tests only: every copy started from now on is limited to
  * @bytes_per_second (0 = unlimited), so that a test can act while it
  * runs. */

@@ -91,6 +91,7 @@ struct _BpBackupOp {
     gboolean stopping;          /* exports removed, jobs being cancelled */
     gboolean nbd_start;         /* QEMU has no NBD server: start one */
     gboolean nbd_started;
+    gboolean tls_added;         /* its TLS credentials object exists */
     char *nbd_socket;           /* unix socket of the server, or NULL (tcp) */
 };
 

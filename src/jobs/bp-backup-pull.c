@@ -31,6 +31,67 @@
 /* Socket of the NBD server blkpoint starts in the runtime directory of a
  * domain whose QEMU has none. */
 #define BP_BACKUP_PULL_SOCKET "backup-nbd.sock"
+/* QOM id of the TLS credentials of that server. */
+#define BP_BACKUP_PULL_TLS_ID "bp-backup-tls"
+
+/* bp_backup_ops_set_pull_config(); NULL members are defaults. */
+static struct {
+    char *listen_address;
+    guint port_min;
+    guint port_max;
+    char *tls_x509_dir;
+    gboolean tls;
+    char *scratch_dir;
+} bp_pull_config = { NULL, 10809, 10872, NULL, FALSE, NULL };
+
+
+void
+bp_backup_ops_set_pull_config(const BpBackupPullConfig *config)
+{
+    g_clear_pointer(&bp_pull_config.listen_address, g_free);
+    g_clear_pointer(&bp_pull_config.tls_x509_dir, g_free);
+    g_clear_pointer(&bp_pull_config.scratch_dir, g_free);
+    bp_pull_config.port_min = 10809;
+    bp_pull_config.port_max = 10872;
+    bp_pull_config.tls = FALSE;
+    if (!config)
+        return;
+    if (config->listen_address && *config->listen_address &&
+        !g_str_equal(config->listen_address, "unix"))
+        bp_pull_config.listen_address = g_strdup(config->listen_address);
+    if (config->port_min && config->port_max >= config->port_min) {
+        bp_pull_config.port_min = config->port_min;
+        bp_pull_config.port_max = config->port_max;
+    }
+    if (config->tls_x509_dir && *config->tls_x509_dir)
+        bp_pull_config.tls_x509_dir = g_strdup(config->tls_x509_dir);
+    bp_pull_config.tls = config->tls;
+    if (config->scratch_dir && *config->scratch_dir)
+        bp_pull_config.scratch_dir = g_strdup(config->scratch_dir);
+}
+
+
+/* The first port of the configured range on which @host can listen now
+ * (another process may still take it before QEMU does), or 0. */
+static guint
+bp_backup_free_port(const char *host)
+{
+    g_autoptr(GInetAddress) addr = g_inet_address_new_from_string(host);
+    guint port;
+
+    if (!addr)
+        addr = g_inet_address_new_loopback(G_SOCKET_FAMILY_IPV4);
+    for (port = bp_pull_config.port_min; port <= bp_pull_config.port_max; port++) {
+        g_autoptr(GSocket) sock = g_socket_new(g_inet_address_get_family(addr),
+                                               G_SOCKET_TYPE_STREAM,
+                                               G_SOCKET_PROTOCOL_TCP, NULL);
+        g_autoptr(GSocketAddress) sa = g_inet_socket_address_new(addr, port);
+
+        if (sock && g_socket_bind(sock, sa, TRUE, NULL))
+            return port;
+    }
+    return 0;
+}
 
 
 /* Whether @host is a loopback address or "localhost". */
@@ -54,7 +115,11 @@ bp_backup_pull_own_server(BpBackupOp *op, const char *domain, GError **error)
     BpBackupServer *server = op->def->server;
     const char *dir = bp_block_access_get_runtime_dir(op->access);
 
-    if (!server) {
+    if (!server && bp_pull_config.listen_address) {
+        server = op->def->server = g_new0(BpBackupServer, 1);
+        server->transport = BP_BACKUP_TRANSPORT_TCP;
+        server->name = g_strdup(bp_pull_config.listen_address);
+    } else if (!server) {
         if (!dir) {
             g_set_error(error, BP_ERROR, BP_ERROR_CONFIG_UNSUPPORTED,
                         _("domain '%s' has no runtime directory for the NBD socket of "
@@ -71,17 +136,24 @@ bp_backup_pull_own_server(BpBackupOp *op, const char *domain, GError **error)
         op->nbd_socket = g_strdup(server->socket);
         break;
     case BP_BACKUP_TRANSPORT_TCP:
-        if (server->port == 0) {
-            g_set_error_literal(error, BP_ERROR, BP_ERROR_CONFIG_UNSUPPORTED,
-                                _("<domainbackup> must specify TCP port for now"));
-            return FALSE;
-        }
-        if (!bp_backup_host_is_loopback(server->name)) {
+        /* Beyond the host, only where the administrator said so. */
+        if (!bp_backup_host_is_loopback(server->name) &&
+            g_strcmp0(server->name, bp_pull_config.listen_address) != 0) {
             g_set_error(error, BP_ERROR, BP_ERROR_CONFIG_UNSUPPORTED,
                         _("the pull-mode NBD server may listen only on a loopback "
-                          "address, not on '%s' (no TLS yet)"), server->name);
+                          "address or on nbd_listen_address of blkpointd.conf, not on '%s'"),
+                        server->name);
             return FALSE;
         }
+        if (server->port == 0 && !(server->port = bp_backup_free_port(server->name))) {
+            g_set_error(error, BP_ERROR, BP_ERROR_CONFIG_UNSUPPORTED,
+                        _("no free TCP port on '%s' between %u and %u (nbd_port_min, "
+                          "nbd_port_max of blkpointd.conf) for the pull-mode NBD server"),
+                        server->name, bp_pull_config.port_min, bp_pull_config.port_max);
+            return FALSE;
+        }
+        if (bp_pull_config.tls)
+            op->def->tls = BP_BACKUP_TLS_YES;
         break;
     default:
         g_set_error(error, BP_ERROR, BP_ERROR_CONFIG_UNSUPPORTED,
@@ -89,8 +161,44 @@ bp_backup_pull_own_server(BpBackupOp *op, const char *domain, GError **error)
                     bp_backup_transport_to_string(server->transport));
         return FALSE;
     }
+    if (op->def->tls == BP_BACKUP_TLS_YES && !bp_pull_config.tls_x509_dir) {
+        g_set_error(error, BP_ERROR, BP_ERROR_CONFIG_UNSUPPORTED,
+                    _("TLS for the pull-mode NBD server of domain '%s' needs "
+                      "nbd_tls_x509_dir in blkpointd.conf"), domain);
+        return FALSE;
+    }
     op->nbd_start = TRUE;
     return TRUE;
+}
+
+
+/* Moves the scratch files alignment generated ("<image>.<suffix>") into
+ * scratch_dir of blkpointd.conf, when set. */
+static void
+bp_backup_pull_scratch_dir(BpBackupOp *op)
+{
+    const BpDomainDef *domdef = bp_block_access_get_def(op->access);
+    g_autofree char *suffix = op->chk ? g_strdup(op->chk->name)
+                                      : g_strdup_printf("%" G_GINT64_FORMAT, op->now);
+    size_t i;
+
+    if (!bp_pull_config.scratch_dir)
+        return;
+    for (i = 0; i < op->def->ndisks; i++) {
+        BpBackupDiskDef *dd = op->def->disks[i];
+        BpDiskDef *disk = bp_domain_def_find_disk(domdef, dd->name);
+        g_autofree char *generated = NULL;
+        g_autofree char *base = NULL;
+
+        if (!dd->backup || !dd->store || !dd->store->path || !disk || !disk->src->path)
+            continue;
+        generated = g_strdup_printf("%s.%s", disk->src->path, suffix);
+        if (!g_str_equal(generated, dd->store->path))
+            continue;
+        base = g_path_get_basename(generated);
+        g_free(dd->store->path);
+        dd->store->path = g_build_filename(bp_pull_config.scratch_dir, base, NULL);
+    }
 }
 
 
@@ -102,10 +210,12 @@ bp_backup_pull_prepare(BpBackupOp *op, GError **error)
     BpBackupServer *server = op->def->server;
     size_t i;
 
-    if (op->def->tls == BP_BACKUP_TLS_YES) {
+    bp_backup_pull_scratch_dir(op);
+    if (existing && op->def->tls == BP_BACKUP_TLS_YES) {
         g_set_error(error, BP_ERROR, BP_ERROR_CONFIG_UNSUPPORTED,
-                    _("TLS for the pull-mode NBD server of domain '%s' is not supported "
-                      "yet; use a unix socket or a loopback TCP address"), domain);
+                    _("the QEMU of domain '%s' already runs an NBD server without TLS "
+                      "on 'unix:%s' and can run only one; tls='yes' cannot be served"),
+                    domain, existing);
         return FALSE;
     }
     if (existing) {
@@ -186,6 +296,24 @@ bp_backup_pull_command_cb(GObject *source G_GNUC_UNUSED, GAsyncResult *result,
 }
 
 
+static void
+bp_backup_pull_tls_cb(GObject *source G_GNUC_UNUSED, GAsyncResult *result, gpointer data)
+{
+    g_autofree BpBackupCall *call = data;
+    BpBackupOp *op = call->op;
+    g_autoptr(GError) err = NULL;
+
+    if (bp_qmp_command_finish(op->mon, result, &err))
+        op->tls_added = TRUE;
+    else
+        bp_backup_fail(op, g_error_new(BP_ERROR, BP_ERROR_CONFIG_UNSUPPORTED,
+                                       _("cannot load the TLS credentials of the pull-mode "
+                                         "NBD server from '%s' (nbd_tls_x509_dir): %s"),
+                                       bp_pull_config.tls_x509_dir, err->message));
+    bp_backup_call_done(op);
+}
+
+
 /* nbd-server-start's address, in QMP's legacy SocketAddress form. */
 static JsonObject *
 bp_backup_pull_server_args(const BpBackupServer *server)
@@ -219,6 +347,20 @@ bp_backup_pull_step(BpBackupOp *op, BpBackupTarget *t)
             if (op->nbd_start) {
                 g_autoptr(JsonObject) args = bp_backup_pull_server_args(op->def->server);
 
+                if (op->def->tls == BP_BACKUP_TLS_YES) {
+                    g_autoptr(JsonObject) creds = json_object_new();
+
+                    /* Server authentication and encryption; clients
+                     * are not asked for certificates. */
+                    json_object_set_string_member(creds, "qom-type", "tls-creds-x509");
+                    json_object_set_string_member(creds, "id", BP_BACKUP_PULL_TLS_ID);
+                    json_object_set_string_member(creds, "dir", bp_pull_config.tls_x509_dir);
+                    json_object_set_string_member(creds, "endpoint", "server");
+                    json_object_set_boolean_member(creds, "verify-peer", FALSE);
+                    bp_qmp_command_async(op->mon, "object-add", creds, NULL,
+                                         bp_backup_pull_tls_cb, bp_backup_call(op, NULL));
+                    json_object_set_string_member(args, "tls-creds", BP_BACKUP_PULL_TLS_ID);
+                }
                 bp_qmp_command_async(op->mon, "nbd-server-start", args, NULL,
                                      bp_backup_pull_command_cb, bp_backup_call(op, NULL));
             }
@@ -235,6 +377,14 @@ bp_backup_pull_step(BpBackupOp *op, BpBackupTarget *t)
             if (op->nbd_started)
                 bp_qmp_nbd_server_stop_async(op->mon, NULL, bp_backup_pull_command_cb,
                                              bp_backup_call(op, NULL));
+            if (op->tls_added) {
+                g_autoptr(JsonObject) args = json_object_new();
+
+                json_object_set_string_member(args, "id", BP_BACKUP_PULL_TLS_ID);
+                bp_qmp_command_async(op->mon, "object-del", args, NULL,
+                                     bp_backup_pull_command_cb, bp_backup_call(op, NULL));
+                op->tls_added = FALSE;
+            }
             break;
         default:
             break;

@@ -56,7 +56,10 @@ bp_nbd_open(const char *uri, const char *bitmap, GError **error)
     if (bitmap)
         bitmap_ctx = g_strconcat(BP_NBD_BITMAP_PREFIX, bitmap, NULL);
 
-    if (nbd_add_meta_context(nbd, BP_NBD_ALLOCATION) < 0 ||
+    /* The URI may name a TLS certificates directory
+     * (?tls-certificates=DIR), which libnbd refuses by default. */
+    if (nbd_set_uri_allow_local_file(nbd, true) < 0 ||
+        nbd_add_meta_context(nbd, BP_NBD_ALLOCATION) < 0 ||
         (bitmap_ctx && nbd_add_meta_context(nbd, bitmap_ctx) < 0) ||
         nbd_connect_uri(nbd, uri) < 0) {
         g_set_error(error, BP_ERROR, BP_ERROR_IO,

@@ -39,7 +39,8 @@ typedef struct {
 void bp_nbd_extent_list_free(BpNbdExtentList *list);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(BpNbdExtentList, bp_nbd_extent_list_free)
 
-/* Opens a read-only libnbd handle on @uri (nbd://, nbd+unix://, ...)
+/* Opens a read-only libnbd handle on @uri (nbd://, nbd+unix://, nbds://
+ * with ?tls-certificates=DIR, ...)
  * asking for "base:allocation" and, when @bitmap is not NULL, for
  * "qemu:dirty-bitmap:@bitmap".  Fails with BP_ERROR_IO when it cannot
  * connect and BP_ERROR_OPERATION_INVALID when the server does not offer
