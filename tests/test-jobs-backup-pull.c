@@ -13,7 +13,8 @@
  *     the same nothing-left check, and the base checkpoint still works;
  *   - an existing scratch file is refused and left alone;
  *   - finished disk by disk: only the last Finish ends the backup, and
- *     the reported files are recorded per disk.
+ *     the reported files are recorded per disk;
+ *   - reuse-external: existing scratch images are used and kept.
  */
 #include <config.h>
 
@@ -257,6 +258,36 @@ test_pull_ends(void)
     g_assert_null(((BpStoreBackupDisk *) got->disks->pdata[1])->path);
     g_assert_nonnull(((BpStoreBackupDisk *) got->disks->pdata[1])->scratch);
     pl_assert_nothing_left(d, "c5");
+
+    /* reuse-external: the scratch images exist, are used and stay. */
+    {
+        g_autofree char *ra = g_build_filename(dir, "scratch-a.qcow2", NULL);
+        g_autofree char *rb = g_build_filename(dir, "scratch-b.qcow2", NULL);
+        g_autofree char *rxml = g_strdup_printf(
+            "<domainbackup mode='pull'><disks>"
+            "<disk name='vda' type='file'><scratch file='%s'/></disk>"
+            "<disk name='vdb' type='file'><scratch file='%s'/></disk>"
+            "</disks></domainbackup>", ra, rb);
+        g_autofree char *o = qt_qemu_img("create", "-q", "-f", "qcow2", ra, "16M", NULL);
+
+        g_free(o);
+        o = qt_qemu_img("create", "-q", "-f", "qcow2", rb, "16M", NULL);
+        memset(&r, 0, sizeof(r));
+        op = bp_backup_ops_begin_async(d->store, d->id, d->access, rxml, NULL,
+                                       BP_BACKUP_BEGIN_REUSE_EXTERNAL,
+                                       g_get_real_time() / G_USEC_PER_SEC, NULL, pl_done_cb, &r);
+        g_assert_nonnull(op);
+        bp_backup_op_set_started_func(op, pl_started, &r);
+        while (!r.started && !r.done)
+            g_main_context_iteration(NULL, TRUE);
+        g_assert_true(r.started);
+        g_assert_true(bp_backup_op_finish(op, NULL, NULL, &error));
+        g_assert_no_error(error);
+        g_assert_true(qt_wait(&r.done, 30000));
+        g_assert_no_error(r.error);
+        g_assert_true(g_file_test(ra, G_FILE_TEST_IS_REGULAR));
+        g_assert_true(g_file_test(rb, G_FILE_TEST_IS_REGULAR));
+    }
 
     memset(&r, 0, sizeof(r));
     op = pl_begin(d, NULL, NULL, &r);

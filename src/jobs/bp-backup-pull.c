@@ -288,7 +288,7 @@ bp_backup_pull_command_cb(GObject *source G_GNUC_UNUSED, GAsyncResult *result,
         op->nbd_started = TRUE;
     } else if (op->step == STEP_EXPORT && call->tgt) {
         call->tgt->exported = TRUE;
-    } else if (op->step == STEP_NBD_STOP && op->nbd_socket &&
+    } else if (op->step == STEP_NBD_STOP && op->nbd_started && op->nbd_socket &&
                g_unlink(op->nbd_socket) < 0 && errno != ENOENT) {
         g_warning("cannot remove NBD socket '%s': %s", op->nbd_socket, g_strerror(errno));
     }
