@@ -119,8 +119,15 @@ bp_block_access_get_nbd_socket(BpBlockAccess *access)
 const char *
 bp_block_access_get_runtime_dir(BpBlockAccess *access)
 {
-    return access->kind == BP_BLOCK_ACCESS_RUN ? bp_domain_run_get_runtime_dir(access->run)
-                                               : NULL;
+    switch (access->kind) {
+    case BP_BLOCK_ACCESS_RUN:
+        return bp_domain_run_get_runtime_dir(access->run);
+    case BP_BLOCK_ACCESS_STORAGE:
+        return access->config->runtime_dir;
+    case BP_BLOCK_ACCESS_OFFLINE:
+    default:
+        return NULL;
+    }
 }
 
 

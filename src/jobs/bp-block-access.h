@@ -61,8 +61,10 @@ gboolean bp_block_access_is_live(BpBlockAccess *access);
 const BpDomainDef *bp_block_access_get_def(BpBlockAccess *access);
 /* The QMP connection (RUN, STORAGE), else NULL. */
 BpQmpMonitor *bp_block_access_get_monitor(BpBlockAccess *access);
-/* RUN: the unix socket of the NBD server the domain's QEMU already runs,
- * and the domain's runtime directory (bp-domain-run.h); else NULL. */
+/* The unix socket of the NBD server the domain's QEMU already runs (RUN
+ * only: the storage runtime's), else NULL; and the directory for the
+ * domain's sockets (RUN: the runtime directory, STORAGE: the read-only
+ * daemon's), else NULL. */
 const char *bp_block_access_get_nbd_socket(BpBlockAccess *access);
 const char *bp_block_access_get_runtime_dir(BpBlockAccess *access);
 
