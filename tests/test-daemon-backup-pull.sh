@@ -26,7 +26,10 @@
 #   vhost-user-blk): the backup starts one (unix socket in the runtime
 #   directory, then TCP with TLS on 127.0.0.1 on a port of the configured
 #   range) and stops it; backup-finish for a third-party consumer.
-#   blkpointd.conf sets scratch_dir, the port range and the x509 folder.
+#   blkpointd.conf sets scratch_dir, the port range and the x509 folder;
+#   the domain destroyed while a pull backup serves: the backup fails and
+#   its checkpoint stays inconsistent (it owns the bitmaps left behind)
+#   until deleted.
 
 set -u
 
@@ -383,6 +386,28 @@ case $(dt_call --object-path $ndom --method $D.ListBackups '{}') in
     *) dt_fail "nd list: $(dt_call --object-path $ndom --method $D.ListBackups '{}')" ;;
 esac
 nbdinfo --list "nbd://127.0.0.1:$port" >/dev/null 2>&1 && dt_fail "TCP server still listening"
+
+# The domain goes away while a pull backup serves: the backup fails; the
+# new checkpoint's bitmaps could not be removed, so it stays, unusable,
+# until deleted.
+r=$(dt_call --object-path $ndom --method $D.BackupBegin "<domainbackup mode='pull'/>" "<domaincheckpoint><name>cx</name></domaincheckpoint>" '{}')
+case $r in *objectpath*) ;; *) dt_fail "nd cx: BackupBegin: $r" ;; esac
+r=$(dt_call --object-path $ndom --method $D.Destroy '{}')
+for _i in $(seq 1 200); do
+    info=$(dt_call --object-path $ndom --method $D.GetJobInfo "{'completed': <true>}")
+    case $info in *"'type': <'none'>"*) sleep 0.05 ;; *) break ;; esac
+done
+case $info in *"'type': <'failed'>"*) dt_pass "destroyed while serving: the backup failed" ;; *) dt_fail "destroyed: $info" ;; esac
+bp checkpoint-info nd cx
+grep -q "State: *inconsistent" "$dt_tmp/out" && grep -q "did not complete" "$dt_tmp/out" &&
+    dt_pass "its checkpoint stays, inconsistent, owning the bitmaps left in the images" ||
+    dt_fail "cx after destroy: $(cat "$dt_tmp/out" "$dt_tmp/err")"
+[ -z "$(ls "$scr")" ] && dt_pass "destroyed: scratch images removed" || dt_fail "scratch left: $(ls "$scr")"
+r=$(dt_call --object-path $ndom --method $D.Start '{}')
+bp checkpoint-delete nd cx
+[ $rc = 0 ] || dt_fail "delete cx: $(cat "$dt_tmp/err")"
+r=$(dt_call --object-path $ndom --method $D.CheckpointCreate "<domaincheckpoint><name>cx</name></domaincheckpoint>" '{}')
+case $r in *objectpath*) dt_pass "after deleting it, its bitmaps are gone (cx can be created again)" ;; *) dt_fail "new cx: $r" ;; esac
 r=$(dt_call --object-path $ndom --method $D.Destroy '{}')
 
 echo "figures: full pull begin $(( (t_begin - t0) / 1000000 )) ms; begin to completed (2x64 MiB, writer running) $(( (t_full - t0) / 1000000 )) ms; incremental (29 dirty clusters) begin to completed $(( (t_inc - t_full) / 1000000 )) ms (wall, includes qemu-img copies)"

@@ -78,6 +78,7 @@ struct _BpBackupOp {
     BpBackupStep step;
     guint pending;
     gboolean transaction_done;  /* the checkpoint bitmaps exist */
+    gboolean undo_failed;       /* ... and removing them failed */
     gboolean cancelled;
     guint poll_id;
     gint64 start_us;

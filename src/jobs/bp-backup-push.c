@@ -183,6 +183,18 @@ bp_backup_conclude(BpBackupOp *op, GError **error)
                 !bp_store_checkpoint_set_current(op->store, op->domain_id,
                                                  op->chk->name, error))
                 return FALSE;
+        } else if (op->undo_failed) {
+            /* Its bitmaps may still be in the images (QEMU went away
+             * before they could be removed): the row stays, so that the
+             * bitmaps have an owner, but never as a base. */
+            g_autofree char *why = g_strdup_printf(_("the backup that created it did not "
+                                                     "complete (%s) and its bitmaps could "
+                                                     "not be removed; delete it"),
+                                                   op->error->message);
+
+            if (!bp_store_checkpoint_set_state(op->store, op->domain_id, op->chk->name,
+                                               BP_STORE_CHECKPOINT_BROKEN, why, error))
+                return FALSE;
         } else if (!bp_store_checkpoint_delete(op->store, op->domain_id, op->chk->name,
                                                BP_STORE_DELETE_SINGLE, error)) {
             return FALSE;
@@ -213,6 +225,8 @@ bp_backup_command_cb(GObject *source G_GNUC_UNUSED, GAsyncResult *result, gpoint
 
     if (!bp_qmp_command_finish(op->mon, result, &err)) {
         if (op->step >= STEP_UNEXPORT) {
+            if (op->step == STEP_UNDO_CHECKPOINT)
+                op->undo_failed = TRUE;
             g_warning("backup clean-up: %s", err->message);
             g_error_free(err);
         } else {
