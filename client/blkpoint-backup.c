@@ -272,8 +272,35 @@ const BpCmdOptDef bp_opts_domjobinfo[] = {
     { "completed", BP_OPT_BOOL, FALSE, N_("return statistics of a recently completed job") },
     { "keep-completed", BP_OPT_BOOL, FALSE,
       N_("don't destroy statistics of a recently completed job when reading") },
+    { "anystats", BP_OPT_BOOL, FALSE, N_("print statistics for any kind of job (even failed ones)") },
+    { "rawstats", BP_OPT_BOOL, FALSE, N_("print the raw data returned by the daemon") },
     { NULL, 0, FALSE, NULL }
 };
+
+
+/* --rawstats: every field as the daemon sent it, "key: value". */
+static char *
+bp_jobinfo_raw_format(GVariant *info)
+{
+    GString *out = g_string_new(NULL);
+    GVariantIter iter;
+    const char *key;
+    GVariant *value;
+
+    g_variant_iter_init(&iter, info);
+    while (g_variant_iter_next(&iter, "{&sv}", &key, &value)) {
+        if (g_variant_is_of_type(value, G_VARIANT_TYPE_STRING) ||
+            g_variant_is_of_type(value, G_VARIANT_TYPE_OBJECT_PATH)) {
+            g_string_append_printf(out, "%s: %s\n", key, g_variant_get_string(value, NULL));
+        } else {
+            g_autofree char *text = g_variant_print(value, FALSE);
+
+            g_string_append_printf(out, "%s: %s\n", key, text);
+        }
+        g_variant_unref(value);
+    }
+    return g_string_free(out, FALSE);
+}
 
 
 gboolean
@@ -299,7 +326,10 @@ bp_cmd_domjobinfo(BpCtl *ctl, const BpCmd *cmd, GError **error)
         bp_ctl_print_json(ctl, bp_vardict_to_json(info));
         return TRUE;
     }
-    text = bp_backup_jobinfo_format(info);
+    /* --anystats changes nothing: failed jobs' statistics are always
+     * shown, since the daemon keeps them. */
+    text = bp_cmd_opt_bool(cmd, "rawstats") ? bp_jobinfo_raw_format(info)
+                                            : bp_backup_jobinfo_format(info);
     bp_ctl_print(ctl, "%s", text);
     return TRUE;
 }

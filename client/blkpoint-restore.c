@@ -2,8 +2,8 @@
  * blkpoint-restore.c: restore, which writes a standalone image of a disk
  * as it was at a backup (Domain.Restore()) and waits for the job.
  *
- *   restore DOMAIN --disk D --output FILE [--backup ID | --checkpoint C]
- *           [--format qcow2|raw] [--reuse-external] [--no-wait] [--verbose]
+ *   restore DOMAIN [--disk] D [--output] FILE [--backup ID | --checkpoint C]
+ *           [--format qcow2|raw] [--reuse-external] [--wait | --async] [--verbose]
  */
 #include <config.h>
 
@@ -15,8 +15,8 @@
 
 const BpCmdOptDef bp_opts_restore[] = {
     { "domain", BP_OPT_DATA, TRUE, N_("domain name, id or uuid") },
-    { "disk", BP_OPT_STRING, TRUE, N_("target of the disk to restore (vda)") },
-    { "output", BP_OPT_STRING, TRUE, N_("the image to write; must not exist") },
+    { "disk", BP_OPT_DATA, TRUE, N_("target of the disk to restore (vda)") },
+    { "output", BP_OPT_DATA, TRUE, N_("the image to write; must not exist") },
     { "backup", BP_OPT_STRING, FALSE, N_("the backup's id (see backup-list)") },
     { "checkpoint", BP_OPT_STRING, FALSE,
       N_("the backup that created this checkpoint") },
@@ -24,7 +24,7 @@ const BpCmdOptDef bp_opts_restore[] = {
     { "reuse-external", BP_OPT_BOOL, FALSE,
       N_("write into an existing image of the right size") },
     { "wait", BP_OPT_BOOL, FALSE, N_("wait for the restore to end (the default)") },
-    { "no-wait", BP_OPT_BOOL, FALSE, N_("return once the restore has started") },
+    { "async", BP_OPT_BOOL, FALSE, N_("return once the restore has started") },
     { "verbose", BP_OPT_BOOL, FALSE, N_("display the progress") },
     { NULL, 0, FALSE, NULL }
 };
@@ -57,7 +57,7 @@ bp_cmd_restore(BpCtl *ctl, const BpCmd *cmd, GError **error)
     gboolean wait;
 
     if (!bp_cmd_exclusive(cmd, "backup", "checkpoint", error) ||
-        !bp_cmd_exclusive(cmd, "wait", "no-wait", error) ||
+        !bp_cmd_exclusive(cmd, "wait", "async", error) ||
         !bp_cmd_opt_string_req(cmd, "disk", &disk, error) ||
         !bp_cmd_opt_string_req(cmd, "output", &out, error) ||
         !bp_cmd_opt_string_req(cmd, "backup", &backup, error) ||
@@ -86,7 +86,7 @@ bp_cmd_restore(BpCtl *ctl, const BpCmd *cmd, GError **error)
         g_variant_dict_insert(&opts, "format", "s", format);
     if (bp_cmd_opt_bool(cmd, "reuse-external"))
         g_variant_dict_insert(&opts, "reuse-external", "b", TRUE);
-    wait = !bp_cmd_opt_bool(cmd, "no-wait");
+    wait = !bp_cmd_opt_bool(cmd, "async");
     output = bp_restore_absolute(out);
 
     if (!(dom = bp_ctl_lookup_domain(ctl, bp_cmd_opt_string(cmd, "domain"), &real, error)))

@@ -150,7 +150,7 @@ static const BpCmdDef bp_cmds_backup[] = {
          "full backup and the incremental backups up to the chosen one (by "
          "--backup id, by the --checkpoint it created, else the newest), "
          "flattened into FILE, which must not exist yet.  Waits for the end "
-         "unless --no-wait; --verbose shows the progress.") },
+         "unless --async; --verbose shows the progress.") },
     { NULL, NULL, NULL, NULL, NULL }
 };
 
