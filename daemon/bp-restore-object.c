@@ -40,11 +40,15 @@ static const BpMethodOption bp_options_none[] = { { NULL, NULL } };
 
 /* Restores get their own numbers: their paths must not meet backups'. */
 static guint bp_restore_serial;
+/* Running restores by object path, for Cancel() after authorisation. */
+static GHashTable *bp_restore_jobs;
 
 
 static void
 bp_restore_job_free(BpRestoreJob *job)
 {
+    if (job->path && bp_restore_jobs)
+        g_hash_table_remove(bp_restore_jobs, job->path);
     if (job->timer)
         g_source_remove(job->timer);
     if (job->iface)
@@ -109,7 +113,8 @@ bp_restore_done_cb(GObject *source G_GNUC_UNUSED, GAsyncResult *result, gpointer
 static void
 bp_restore_cancel_authorized(BpMethodArgs *args)
 {
-    BpRestoreJob *job = g_object_get_data(G_OBJECT(args->invocation), "bp-restore-job");
+    const char *path = g_dbus_method_invocation_get_object_path(args->invocation);
+    BpRestoreJob *job = bp_restore_jobs ? g_hash_table_lookup(bp_restore_jobs, path) : NULL;
 
     if (!job || !job->op || !bp_job_get_cancelable(job->iface)) {
         bp_method_fail_literal(args, BP_ERROR_OPERATION_INVALID,
@@ -129,9 +134,8 @@ bp_restore_handle_cancel(BpJob *iface G_GNUC_UNUSED, GDBusMethodInvocation *invo
 {
     BpRestoreJob *job = user_data;
 
-    /* The job may end while polkit decides: the handler looks it up
-     * again through the invocation, which keeps no reference. */
-    g_object_set_data(G_OBJECT(invocation), "bp-restore-job", job);
+    /* The job may end while polkit decides: the authorised part looks
+     * it up again by path. */
     bp_method_authorize(bp_method_args_new(bp_daemon_domain_get_daemon(job->dom), invocation,
                                            job->dom, options),
                         bp_options_none, BP_AUTH_MANAGE, bp_restore_cancel_authorized);
@@ -185,6 +189,9 @@ bp_restore_authorized(BpMethodArgs *args)
     }
 
     job->path = g_strdup_printf(BP_DBUS_RESTORE_PATH "%u", ++bp_restore_serial);
+    if (!bp_restore_jobs)
+        bp_restore_jobs = g_hash_table_new(g_str_hash, g_str_equal);
+    g_hash_table_insert(bp_restore_jobs, job->path, job);
     job->object = bp_object_skeleton_new(job->path);
     job->iface = bp_job_skeleton_new();
     disks[0] = disk;
