@@ -22,7 +22,8 @@
 #   compare); restore onto an existing file refused (file untouched);
 #   restore with the middle image of a chain missing names that file;
 #   domjobabort of a running backup: backup-begin --wait fails (exit 1),
-#   Cancelled in domjobinfo --completed, no new checkpoint, no target.
+#   Cancelled in domjobinfo --completed, no new checkpoint, no target;
+#   the same when backup-begin --wait is interrupted (SIGINT).
 
 set -u
 
@@ -368,6 +369,18 @@ ls "$tmp"/*.c9 >/dev/null 2>&1 && fail "abort left targets: $(ls "$tmp"/*.c9)" |
     pass "abort: no target files"
 [ "$("$blkpoint" -c session backup-list vm1 --json | jq -r '.[4].status')" = cancelled ] &&
     pass "backup-list: the aborted backup is 'cancelled'" || fail "abort status"
+
+# Interrupting backup-begin --wait aborts the backup (as virsh's --wait).
+echo "<domaincheckpoint><name>c10</name></domaincheckpoint>" >c10.xml
+begin_bg sigint --checkpointxml c10.xml
+kill -INT "$bg_pid"
+end_bg sigint
+[ $rc -eq 1 ] || fail "interrupted --wait: exit status $rc"
+bp domjobinfo vm1 --completed
+grep -q '^Job type:         Cancelled' out &&
+    [ -z "$("$blkpoint" -c session checkpoint-list vm1 --name | grep c10)" ] &&
+    pass "^C during backup-begin --wait: the backup is aborted, no checkpoint, exit 1" ||
+    fail "sigint: $(cat out sigint.out sigint.err)"
 
 bp destroy vm1
 qsd_pid=
