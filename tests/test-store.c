@@ -196,9 +196,17 @@ test_migrate_v1_v2(void)
     load_fixture("storedata/v1.sql", path);
     store = bp_store_open(path, &error);
     g_assert_no_error(error);
-    g_assert_cmpint(bp_store_get_schema_version(store), ==, 2);
+    g_assert_cmpint(bp_store_get_schema_version(store), ==, BP_STORE_SCHEMA_VERSION);
     g_assert_true(bp_store_verify(store, FALSE, &error));
     g_assert_no_error(error);
+
+    /* v3: per-disk results and the snapshot tables. */
+    g_assert_cmpint(bp_store_test_query_int(store->db,
+                                            "SELECT count(*) FROM pragma_table_info('backup_disks')"
+                                            " WHERE name IN ('kind', 'scratch', 'error')"), ==, 3);
+    g_assert_cmpint(bp_store_test_query_int(store->db,
+                                            "SELECT count(*) FROM sqlite_master"
+                                            " WHERE name IN ('snapshots', 'snapshot_disks')"), ==, 2);
 
     /* The new column and index exist, the data survived. */
     g_assert_cmpint(bp_store_test_query_int(store->db,
@@ -236,6 +244,9 @@ test_migrate_v1_v2(void)
     g_assert_cmpuint(b1->bytes, ==, 5368709120);
     g_assert_cmpuint(b1->bytes_total, ==, 0);
     g_assert_cmpuint(b1->disks->len, ==, 2);
+    /* Rows from before v3 take their backup's kind. */
+    g_assert_cmpint(((BpStoreBackupDisk *) b1->disks->pdata[0])->kind, ==, b1->kind);
+    g_assert_null(((BpStoreBackupDisk *) b1->disks->pdata[0])->scratch);
 
     jobs = bp_store_job_list_unfinished(store, &error);
     g_assert_no_error(error);
@@ -494,6 +505,8 @@ test_backups(BpStoreFixture *f, gconstpointer data)
     inc2->end_time = 310;
     ((BpStoreBackupDisk *) inc2->disks->pdata[1])->bytes = 12345;
     ((BpStoreBackupDisk *) inc2->disks->pdata[1])->bytes_total = 65536;
+    ((BpStoreBackupDisk *) inc2->disks->pdata[1])->error = g_strdup("target directory removed");
+    ((BpStoreBackupDisk *) inc2->disks->pdata[1])->path = g_strdup("/pulled/vdb.qcow2");
     g_assert_true(bp_store_backup_update(f->store, inc2, &error));
     g_assert_no_error(error);
     got = bp_store_backup_get(f->store, inc2->id, &error);
@@ -513,10 +526,50 @@ test_backups(BpStoreFixture *f, gconstpointer data)
     g_assert_cmpstr(disk->path, ==, "/backup/300-vda.qcow2");
     g_assert_cmpstr(disk->format, ==, "qcow2");
     g_assert_cmpuint(disk->bytes, ==, 0);
+    g_assert_null(disk->error);
+    g_assert_cmpint(disk->kind, ==, BP_STORE_BACKUP_INCREMENTAL);
     disk = g_ptr_array_index(got->disks, 1);
-    g_assert_null(disk->path);
+    g_assert_cmpstr(disk->path, ==, "/pulled/vdb.qcow2");
+    g_assert_cmpstr(disk->error, ==, "target directory removed");
     g_assert_cmpuint(disk->bytes, ==, 12345);
     g_assert_cmpuint(disk->bytes_total, ==, 65536);
+
+    /* An update without a path keeps the stored one. */
+    g_clear_pointer(&((BpStoreBackupDisk *) inc2->disks->pdata[1])->path, g_free);
+    g_assert_true(bp_store_backup_update(f->store, inc2, &error));
+    g_clear_pointer(&got, bp_store_backup_free);
+    got = bp_store_backup_get(f->store, inc2->id, &error);
+    g_assert_cmpstr(((BpStoreBackupDisk *) got->disks->pdata[1])->path, ==, "/pulled/vdb.qcow2");
+
+    /* A disk of an incremental backup that fell back to a full copy, and
+     * a pull backup's scratch image. */
+    {
+        g_autoptr(BpStoreBackup) pull = bp_store_backup_new(dom, BP_STORE_BACKUP_PULL,
+                                                            BP_STORE_BACKUP_INCREMENTAL);
+        BpStoreBackupDisk *d = bp_store_backup_disk_new("vda", NULL, "qcow2");
+
+        pull->from_checkpoint = g_strdup("cp300");
+        pull->start_time = 400;
+        d->kind = BP_STORE_BACKUP_FULL;
+        d->scratch = g_strdup("/scratch/vda.qcow2");
+        d->error = g_strdup("bitmap 'cp300' missing in vda");
+        g_ptr_array_add(pull->disks, d);
+        g_ptr_array_add(pull->disks, bp_store_backup_disk_new("vdb", NULL, NULL));
+        g_assert_true(bp_store_backup_add(f->store, pull, &error));
+        g_assert_no_error(error);
+        g_clear_pointer(&got, bp_store_backup_free);
+        got = bp_store_backup_get(f->store, pull->id, &error);
+        g_assert_no_error(error);
+        g_assert_cmpint(got->mode, ==, BP_STORE_BACKUP_PULL);
+        d = got->disks->pdata[0];
+        g_assert_cmpint(d->kind, ==, BP_STORE_BACKUP_FULL);
+        g_assert_cmpstr(d->scratch, ==, "/scratch/vda.qcow2");
+        g_assert_cmpstr(d->error, ==, "bitmap 'cp300' missing in vda");
+        d = got->disks->pdata[1];
+        g_assert_cmpint(d->kind, ==, BP_STORE_BACKUP_INCREMENTAL);
+        g_assert_null(d->scratch);
+        g_assert_true(bp_store_backup_remove(f->store, pull->id, &error));
+    }
 
     chain = bp_store_backup_get_chain(f->store, inc2->id, &error);
     g_assert_no_error(error);

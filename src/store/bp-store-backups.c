@@ -28,6 +28,7 @@ bp_store_backup_disk_new(const char *target, const char *path, const char *forma
     disk->target = g_strdup(target);
     disk->path = g_strdup(path);
     disk->format = g_strdup(format);
+    disk->kind = BP_STORE_BACKUP_KIND_LAST;
     return disk;
 }
 
@@ -40,6 +41,8 @@ bp_store_backup_disk_free(BpStoreBackupDisk *disk)
     g_free(disk->target);
     g_free(disk->path);
     g_free(disk->format);
+    g_free(disk->scratch);
+    g_free(disk->error);
     g_free(disk);
 }
 
@@ -106,7 +109,8 @@ bp_store_backup_load_disks(BpStore *store, GPtrArray *list, GError **error)
     if (list->len == 0)
         return TRUE;
     stmt = bp_store_prepare(store,
-                            "SELECT target, path, format, bytes, bytes_total"
+                            "SELECT target, path, format, bytes, bytes_total,"
+                            " kind, scratch, error"
                             " FROM backup_disks WHERE backup_id = ?1 ORDER BY position",
                             error);
     if (!stmt)
@@ -129,6 +133,14 @@ bp_store_backup_load_disks(BpStore *store, GPtrArray *list, GError **error)
             disk->format = bp_store_column_dup(stmt, 2);
             disk->bytes = sqlite3_column_int64(stmt, 3);
             disk->bytes_total = sqlite3_column_int64(stmt, 4);
+            /* NULL in rows written before schema v3. */
+            if (sqlite3_column_type(stmt, 5) == SQLITE_NULL)
+                disk->kind = backup->kind;
+            else
+                disk->kind = bp_store_column_enum(stmt, 5, bp_store_backup_kind_from_string,
+                                                  backup->kind);
+            disk->scratch = bp_store_column_dup(stmt, 6);
+            disk->error = bp_store_column_dup(stmt, 7);
             g_ptr_array_add(backup->disks, disk);
         }
         if (rc < 0)
@@ -220,8 +232,8 @@ bp_store_backup_check_previous(BpStore *store, gint64 domain_id, gint64 previous
 
 
 static gboolean
-bp_store_backup_insert_disks(BpStore *store, gint64 id, GPtrArray *disks,
-                             GError **error)
+bp_store_backup_insert_disks(BpStore *store, gint64 id, BpStoreBackupKind kind,
+                             GPtrArray *disks, GError **error)
 {
     g_autoptr(sqlite3_stmt) stmt = NULL;
 
@@ -229,8 +241,8 @@ bp_store_backup_insert_disks(BpStore *store, gint64 id, GPtrArray *disks,
         return TRUE;
     stmt = bp_store_prepare(store,
                             "INSERT INTO backup_disks (backup_id, position, target,"
-                            " path, format, bytes, bytes_total)"
-                            " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)", error);
+                            " path, format, bytes, bytes_total, kind, scratch, error)"
+                            " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)", error);
     if (!stmt)
         return FALSE;
     for (guint i = 0; i < disks->len; i++) {
@@ -244,6 +256,11 @@ bp_store_backup_insert_disks(BpStore *store, gint64 id, GPtrArray *disks,
         bp_store_bind_text(stmt, 5, disk->format);
         bp_store_bind_int64(stmt, 6, (gint64) disk->bytes);
         bp_store_bind_int64(stmt, 7, (gint64) disk->bytes_total);
+        bp_store_bind_text(stmt, 8,
+                           bp_store_backup_kind_to_string(disk->kind < BP_STORE_BACKUP_KIND_LAST ?
+                                                          disk->kind : kind));
+        bp_store_bind_text(stmt, 9, disk->scratch);
+        bp_store_bind_text(stmt, 10, disk->error);
         if (!bp_store_step_done(store, stmt, _("cannot add a backup disk"), error))
             return FALSE;
     }
@@ -290,7 +307,7 @@ bp_store_backup_add(BpStore *store, BpStoreBackup *backup, GError **error)
     if (!bp_store_step_done(store, stmt, _("cannot add a backup"), error))
         return FALSE;
     id = sqlite3_last_insert_rowid(store->db);
-    if (!bp_store_backup_insert_disks(store, id, backup->disks, error))
+    if (!bp_store_backup_insert_disks(store, id, backup->kind, backup->disks, error))
         return FALSE;
     if (!bp_store_txn_commit(txn, error))
         return FALSE;
@@ -350,7 +367,8 @@ bp_store_backup_update(BpStore *store, const BpStoreBackup *backup, GError **err
 
     if (backup->disks && backup->disks->len > 0) {
         disk_stmt = bp_store_prepare(store,
-                                     "UPDATE backup_disks SET bytes = ?3, bytes_total = ?4"
+                                     "UPDATE backup_disks SET bytes = ?3, bytes_total = ?4,"
+                                     " error = ?5, path = COALESCE(?6, path)"
                                      " WHERE backup_id = ?1 AND target = ?2", error);
         if (!disk_stmt)
             return FALSE;
@@ -363,6 +381,8 @@ bp_store_backup_update(BpStore *store, const BpStoreBackup *backup, GError **err
         bp_store_bind_text(disk_stmt, 2, disk->target);
         bp_store_bind_int64(disk_stmt, 3, (gint64) disk->bytes);
         bp_store_bind_int64(disk_stmt, 4, (gint64) disk->bytes_total);
+        bp_store_bind_text(disk_stmt, 5, disk->error);
+        bp_store_bind_text(disk_stmt, 6, disk->path);
         if (!bp_store_step_done(store, disk_stmt, _("cannot update a backup disk"), error))
             return FALSE;
         if (sqlite3_changes(store->db) == 0) {

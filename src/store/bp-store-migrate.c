@@ -132,10 +132,47 @@ static const char bp_store_schema_v2[] =
     "CREATE INDEX backups_domain_time ON backups (domain_id, start_time);\n"
     "PRAGMA user_version = 2;\n";
 
+/* Version 3: per-disk results of a backup (a disk may fall back to a
+ * full copy, or fail with its own reason; a pull backup has a scratch
+ * image besides the file its consumer wrote), and the disk snapshots. */
+static const char bp_store_schema_v3[] =
+    "ALTER TABLE backup_disks ADD COLUMN kind TEXT\n"
+    "  CHECK (kind IS NULL OR kind IN ('full', 'incremental'));\n"
+    "ALTER TABLE backup_disks ADD COLUMN scratch TEXT;\n"
+    "ALTER TABLE backup_disks ADD COLUMN error TEXT;\n"
+    "CREATE TABLE snapshots (\n"
+    "  id INTEGER PRIMARY KEY,\n"
+    "  domain_id INTEGER NOT NULL REFERENCES domains (id) ON DELETE CASCADE,\n"
+    "  name TEXT NOT NULL CHECK (length(name) > 0),\n"
+    "  parent_id INTEGER CHECK (parent_id IS NULL OR parent_id <> id),\n"
+    "  creation_time INTEGER NOT NULL,\n"
+    "  description TEXT,\n"
+    "  state TEXT NOT NULL DEFAULT 'disk-snapshot',\n"
+    "  xml TEXT NOT NULL,\n"
+    "  is_current INTEGER NOT NULL DEFAULT 0 CHECK (is_current IN (0, 1)),\n"
+    "  UNIQUE (domain_id, name),\n"
+    "  UNIQUE (domain_id, id),\n"
+    "  FOREIGN KEY (domain_id, parent_id) REFERENCES snapshots (domain_id, id)\n"
+    ");\n"
+    "CREATE UNIQUE INDEX snapshots_one_current ON snapshots (domain_id)\n"
+    "  WHERE is_current = 1;\n"
+    "CREATE TABLE snapshot_disks (\n"
+    "  snapshot_id INTEGER NOT NULL REFERENCES snapshots (id) ON DELETE CASCADE,\n"
+    "  position INTEGER NOT NULL,\n"
+    "  target TEXT NOT NULL,\n"
+    "  snapshot TEXT NOT NULL CHECK (snapshot IN ('external', 'no')),\n"
+    "  file TEXT,\n"
+    "  format TEXT,\n"
+    "  PRIMARY KEY (snapshot_id, target),\n"
+    "  CHECK (snapshot = 'no' OR file IS NOT NULL)\n"
+    ") WITHOUT ROWID;\n"
+    "PRAGMA user_version = 3;\n";
+
 /* migrations[i] takes version i to version i + 1. */
 static const char *const bp_store_migrations[] = {
     bp_store_schema_v1,
     bp_store_schema_v2,
+    bp_store_schema_v3,
 };
 
 G_STATIC_ASSERT(G_N_ELEMENTS(bp_store_migrations) == BP_STORE_SCHEMA_VERSION);

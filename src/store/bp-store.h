@@ -39,7 +39,7 @@
 G_BEGIN_DECLS
 
 /* The schema version this code writes (PRAGMA user_version). */
-#define BP_STORE_SCHEMA_VERSION 2
+#define BP_STORE_SCHEMA_VERSION 3
 
 /* The database file's name inside a state directory. */
 #define BP_STORE_FILE_NAME "blkpoint.db"
@@ -311,10 +311,18 @@ BP_ENUM_DECL(bp_store_backup_status);
 
 typedef struct {
     char *target;               /* disk target, e.g. "vda" */
-    char *path;                 /* push: target image; pull: scratch image */
+    char *path;                 /* push: target image; pull: the image its
+                                 * consumer wrote, NULL until reported */
     char *format;               /* image format, or NULL */
     guint64 bytes;              /* bytes copied so far */
     guint64 bytes_total;        /* bytes to copy (schema v2) */
+    /* Schema v3.  kind: this disk's copy; BP_STORE_BACKUP_KIND_LAST when
+     * adding means "the backup's kind" (a disk of an incremental backup
+     * may fall back to a full copy); reading always gives the actual one. */
+    BpStoreBackupKind kind;
+    char *scratch;              /* pull: the scratch image, else NULL */
+    char *error;                /* why this disk failed, or a note (the
+                                 * reason of a fallback to full), or NULL */
 } BpStoreBackupDisk;
 
 typedef struct {
@@ -350,8 +358,10 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(BpStoreBackup, bp_store_backup_free)
 gboolean bp_store_backup_add(BpStore *store, BpStoreBackup *backup,
                              GError **error);
 /* Writes status, error, bytes, bytes_total and end_time of backup->id and
- * bytes/bytes_total of each disk listed (matched by target; the other
- * fields are fixed when the backup is added).  BP_ERROR_NO_BACKUP;
+ * bytes, bytes_total and error of each disk listed (matched by target),
+ * and its path when not NULL (a pull consumer reports the file it wrote;
+ * NULL keeps the stored one).  The other fields are fixed when the backup
+ * is added.  BP_ERROR_NO_BACKUP;
  * BP_ERROR_INVALID_ARGUMENT for a disk the backup does not have. */
 gboolean bp_store_backup_update(BpStore *store, const BpStoreBackup *backup,
                                 GError **error);
