@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "blkpoint-backup-pull.h"
+#include "blkpoint-progress.h"
 #include "nbd/bp-nbd-copy.h"
 #include "util/bp-error.h"
 #include "util/bp-i18n.h"
@@ -173,29 +174,14 @@ bp_pull_output_name(const char *dir, const char *domain, const char *disk, const
 
 /* ---- progress -------------------------------------------------------------- */
 
-typedef struct {
-    const char *disk;
-    gboolean quiet;
-    gint64 last;
-} BpPullProgress;
-
-
-/*
- * Plain progress lines on stderr, at most two a second and the last one
- * (called from the copying thread).  The one place to swap for the
- * client's progress bar.
- */
+/* The copier's progress into the client's display (@data, a BpProgress,
+ * or NULL when quiet); called from the copying thread, which alone uses
+ * the display until the copy has returned. */
 static void
 bp_pull_progress(guint64 done, guint64 total, gpointer data)
 {
-    BpPullProgress *p = data;
-    gint64 now = g_get_monotonic_time();
-
-    if (p->quiet || (done < total && now - p->last < G_USEC_PER_SEC / 2))
-        return;
-    p->last = now;
-    g_printerr(_("%s: %llu of %llu bytes (%u%%)\n"), p->disk, (unsigned long long) done,
-               (unsigned long long) total, total ? (guint) (done * 100 / total) : 100);
+    if (data)
+        bp_ctl_progress_update(data, done, total);
 }
 
 
@@ -394,7 +380,7 @@ bp_cmd_backup_pull(BpCtl *ctl, const BpCmd *cmd, GError **error)
     json_builder_begin_array(json);
     for (i = 0; i < chosen->len; i++) {
         BpPullDisk *d = chosen->pdata[i];
-        BpPullProgress progress = { d->name, ctl->opts.quiet || ctl->json, 0 };
+        g_autoptr(BpProgress) progress = NULL;
         BpNbdCopyOptions opts = { 0 };
         BpNbdCopyResult res = { 0 };
         g_autofree char *out = NULL;
@@ -432,13 +418,22 @@ bp_cmd_backup_pull(BpCtl *ctl, const BpCmd *cmd, GError **error)
         opts.backing = prev;
         opts.connections = connections;
         opts.in_flight = requests;
+        if (!ctl->opts.quiet && !ctl->json) {
+            g_autofree char *label = g_strdup_printf(_("Pull %s"), d->name);
+
+            progress = bp_ctl_progress_new(label);
+        }
         opts.progress = bp_pull_progress;
-        opts.progress_data = &progress;
+        opts.progress_data = progress;
         t0 = g_get_monotonic_time();
         if (!bp_nbd_copy(&opts, &res, error)) {
+            if (progress)
+                bp_ctl_progress_finish(progress, FALSE);
             g_prefix_error(error, _("backup-pull of disk '%s': "), d->name);
             return FALSE;
         }
+        if (progress)
+            bp_ctl_progress_finish(progress, TRUE);
         secs = (g_get_monotonic_time() - t0) / (double) G_USEC_PER_SEC;
         g_hash_table_insert(outputs, d->name, g_strdup(out));
         if (ctl->json) {
