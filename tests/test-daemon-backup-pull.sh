@@ -18,7 +18,8 @@
 #   since c1, each pulled file holds exactly those clusters (qemu-img
 #   map) on top of the full (found in the catalogue), and its chain
 #   restores to the copy taken at the incremental's start;
-#   abort before Finish: the backup is cancelled, c3 is gone with its
+#   blkpoint restore of the pulled chain equals the disk at c2;
+#   domjobabort before Finish: the backup is cancelled, c3 is gone with its
 #   bitmaps, the scratch images and the exports are removed; Finish with
 #   bad arguments; a <server> other than the domain's own is refused;
 #   tls='yes' on that server and an existing scratch file are refused;
@@ -235,8 +236,11 @@ esac
 # ---- incremental pull from c1 with c2 -----------------------------------------
 write vdb $((200 * CL)) $CL 0xb3
 snap t2
-begin inc "<domainbackup mode='pull'><incremental>c1</incremental></domainbackup>" \
-    "<domaincheckpoint><name>c2</name></domaincheckpoint>"
+# This one through the client, as a user would start it.
+echo "<domainbackup mode='pull'><incremental>c1</incremental></domainbackup>" >"$dt_tmp/inc.xml"
+echo "<domaincheckpoint><name>c2</name></domaincheckpoint>" >"$dt_tmp/c2.xml"
+bp backup-begin bk "$dt_tmp/inc.xml" "$dt_tmp/c2.xml"
+[ $rc = 0 ] && grep -q "Backup started" "$dt_tmp/out" || dt_fail "backup-begin: $(cat "$dt_tmp/err")"
 write vda 0 $((8 * CL)) 0xdd
 write vdb $((300 * CL)) $CL 0xde
 # Dirty since c1: vda 0-7 (B), 10-17 (writer); vdb 40-47 (B), 50-53 (writer), 200.
@@ -261,6 +265,13 @@ case $("$QEMU_IMG" info "$dir/inc/bk-vdb-2.qcow2") in
     *) dt_fail "backing: $("$QEMU_IMG" info "$dir/inc/bk-vdb-2.qcow2")" ;;
 esac
 case $(checkpoints) in "c1 c2 ") dt_pass "c2 usable" ;; *) dt_fail "checkpoints: $(checkpoints)" ;; esac
+# blkpoint restore finds the pulled files in the catalogue.
+for d in vda vdb; do
+    bp restore bk $d "$dir/$d-t2-restore.raw" --checkpoint c2 --format raw
+    [ $rc = 0 ] && "$QEMU_IMG" compare -q -f raw -F raw "$dir/$d-t2.raw" "$dir/$d-t2-restore.raw" &&
+        dt_pass "restore --checkpoint c2 of $d equals the disk at that point" ||
+        dt_fail "restore $d: rc=$rc $(cat "$dt_tmp/err")"
+done
 
 # ---- abort before Finish --------------------------------------------------------
 write vdb $((500 * CL)) $CL 0xb5
@@ -280,8 +291,8 @@ holder=$!
 dt_track $holder
 sleep 0.3
 warnings=$(grep -c 'clean-up' "$log")
-r=$(dt_call --object-path $dom --method $D.AbortJob '{}')
-[ "$r" = "()" ] || dt_fail "AbortJob: $r"
+bp domjobabort bk
+[ $rc = 0 ] || dt_fail "domjobabort: $(cat "$dt_tmp/err")"
 ended abort "'type': <'cancelled'>"
 [ "$(grep -c 'clean-up' "$log")" = "$warnings" ] &&
     dt_pass "aborted with a client connected: every node removed without a warning" ||
