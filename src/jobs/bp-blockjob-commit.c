@@ -27,7 +27,7 @@ typedef enum {
 
 struct _BpBlockJob {
     GTask *task;                /* owns this struct (task data) */
-    BpStore *store;
+    BpStore *store;             /* borrowed: outlives the operation */
     gint64 domain_id;
     BpBlockAccess *access;
     BpQmpMonitor *mon;
@@ -77,7 +77,6 @@ bp_block_job_free(BpBlockJob *job)
     g_clear_handle_id(&job->poll_id, g_source_remove);
     if (job->registered)
         bp_blockjob_release(job->domain_id, job->target);
-    g_clear_object(&job->store);
     g_clear_pointer(&job->access, bp_block_access_unref);
     g_clear_object(&job->mon);
     g_free(job->domain_name);
@@ -329,10 +328,24 @@ bp_block_job_reopen_rw_cb(GObject *source G_GNUC_UNUSED, GAsyncResult *result,
 }
 
 
+static BpBlockJobHook bp_block_job_hook;
+static gpointer bp_block_job_hook_data;
+
+
+void
+bp_blockjob_ops_set_test_hook(BpBlockJobHook hook, gpointer data)
+{
+    bp_block_job_hook = hook;
+    bp_block_job_hook_data = data;
+}
+
+
 /* The job concluded successfully: carry the bitmaps down. */
 static void
 bp_block_job_merge(BpBlockJob *job)
 {
+    if (bp_block_job_hook)
+        bp_block_job_hook("concluded", job->target, bp_block_job_hook_data);
     bp_block_job_set_phase(job, "concluded");
     if (job->active) {
         /* The base is the active layer now, read-write already. */
@@ -627,7 +640,7 @@ bp_blockjob_ops_commit_async(BpStore *store, gint64 domain_id, BpBlockAccess *ac
     job = g_new0(BpBlockJob, 1);
     g_task_set_task_data(task, job, (GDestroyNotify) bp_block_job_free);
     job->task = task;
-    job->store = g_object_ref(store);
+    job->store = store;
     job->domain_id = domain_id;
     job->access = bp_block_access_ref(access);
     job->domain_name = g_strdup(bp_block_access_get_def(access)->name);

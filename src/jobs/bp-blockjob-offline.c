@@ -24,7 +24,7 @@
 #include "util/bp-i18n.h"
 
 typedef struct {
-    BpStore *store;
+    BpStore *store;             /* borrowed: outlives the operation */
     gint64 domain_id;
     BpBlockAccess *access;
     char *domain_name;
@@ -52,7 +52,6 @@ bp_offline_commit_free(BpOfflineCommit *op)
 {
     if (op->registered)
         bp_blockjob_release(op->domain_id, op->target);
-    g_clear_object(&op->store);
     g_clear_pointer(&op->access, bp_block_access_unref);
     g_free(op->domain_name);
     g_free(op->disk_spec);
@@ -274,7 +273,7 @@ bp_blockjob_offline_commit_async(BpStore *store, gint64 domain_id, BpBlockAccess
 
     g_task_set_source_tag(task, bp_blockjob_offline_commit_async);
     g_task_set_task_data(task, op, (GDestroyNotify) bp_offline_commit_free);
-    op->store = g_object_ref(store);
+    op->store = store;
     op->domain_id = domain_id;
     op->access = bp_block_access_ref(access);
     op->domain_name = g_strdup(bp_block_access_get_def(access)->name);

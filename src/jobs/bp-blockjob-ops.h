@@ -138,6 +138,11 @@ void bp_block_job_set_speed_async(BpBlockJob *job, guint64 bandwidth,
                                   GAsyncReadyCallback callback, gpointer user_data);
 gboolean bp_block_job_set_speed_finish(GAsyncResult *result, GError **error);
 
+/* For tests: called at @step ("concluded": the QEMU job has ended, the
+ * bitmaps are not merged yet) of a live commit of disk @target. */
+typedef void (*BpBlockJobHook)(const char *step, const char *target, gpointer data);
+void bp_blockjob_ops_set_test_hook(BpBlockJobHook hook, gpointer data);
+
 /* ---- shared with the offline path (bp-blockjob-common.c) ---- */
 
 /*
