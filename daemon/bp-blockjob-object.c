@@ -241,7 +241,9 @@ bp_commit_done_cb(GObject *source G_GNUC_UNUSED, GAsyncResult *result, gpointer 
         bp_commit_obj_free(obj);
         return;
     }
-    bp_job_set_state(obj->iface, !ok ? "failed" : pivoted ? "completed" : "cancelled");
+    bp_job_set_state(obj->iface, g_error_matches(err, G_IO_ERROR, G_IO_ERROR_CANCELLED) ||
+                                 (ok && !pivoted) ? "cancelled" :
+                                 !ok ? "failed" : "completed");
     bp_job_set_cancelable(obj->iface, FALSE);
     g_dbus_interface_skeleton_flush(G_DBUS_INTERFACE_SKELETON(obj->iface));
     bp_job_emit_completed(obj->iface, ok, err ? err->message : "");

@@ -55,6 +55,7 @@ struct _BpBlockJob {
 
     BpBlockJobState state;
     gboolean pivot;
+    gboolean cancelled;         /* a non-active commit was cancelled */
     guint64 cur;
     guint64 end;
     gint64 start_time;
@@ -387,6 +388,12 @@ bp_block_job_dismissed_cb(GObject *source G_GNUC_UNUSED, GAsyncResult *result, g
         /* Abandoned (cancelled jobs conclude with an error): the chain
          * is as it was. */
         bp_block_job_return(job, NULL);
+        return;
+    }
+    if (info->error && job->cancelled) {
+        bp_block_job_return(job, g_error_new(G_IO_ERROR, G_IO_ERROR_CANCELLED,
+                                             _("block commit of disk '%s' cancelled"),
+                                             job->target));
         return;
     }
     if (info->error) {
@@ -782,6 +789,7 @@ bp_block_job_end(BpBlockJob *job, gboolean pivot, GError **error)
     }
     job->state = BP_BLOCK_JOB_ENDING;
     job->pivot = pivot;
+    job->cancelled = !pivot && !job->active;
     if (pivot) {
         /* The temporary recording bitmap on the base, then the switch. */
         bp_block_access_apply_async(job->access, job->graph, job->plan->before, NULL,
