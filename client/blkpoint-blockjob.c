@@ -73,6 +73,7 @@ typedef enum {
     BP_WAIT_FAILED,
     BP_WAIT_READY,
     BP_WAIT_COMPLETED,
+    BP_WAIT_CANCELED,
 } BpWaitResult;
 
 typedef struct {
@@ -82,6 +83,8 @@ typedef struct {
     const char *label;
     gboolean verbose;
     gboolean active;
+    gint64 deadline;            /* --timeout: µs, monotonic; 0 = none */
+    gboolean async;
     GMainLoop *loop;
     guint sub;
     GHashTable *ended;          /* job path -> message, "" = success;
@@ -157,6 +160,20 @@ bp_wait_poll_cb(gpointer data)
     /* Gone: its Completed signal (on its way) says how it ended. */
     if (!g_variant_lookup(info, "end", "t", &end))
         return G_SOURCE_CONTINUE;
+    if (w->deadline && g_get_monotonic_time() > w->deadline) {
+        GVariantDict opts;
+
+        g_variant_dict_init(&opts, NULL);
+        if (w->async)
+            g_variant_dict_insert(&opts, "async", "b", TRUE);
+        w->result = BP_WAIT_CANCELED;
+        if (!bp_domain_call_block_job_abort_sync(w->dom, w->path, g_variant_dict_end(&opts),
+                                                 G_DBUS_CALL_FLAGS_NONE, G_MAXINT, NULL,
+                                                 &w->error))
+            w->result = BP_WAIT_FAILED;
+        g_main_loop_quit(w->loop);
+        return G_SOURCE_REMOVE;
+    }
     g_variant_lookup(info, "cur", "t", &cur);
     g_variant_lookup(info, "ready", "b", &ready);
     if (w->verbose && end)
@@ -186,7 +203,7 @@ bp_blockjob_wait(BpWait *w, const char *job_path, const char *label, gboolean ve
     /* Still attached unless the poll that ended the wait came from it. */
     g_source_remove_by_user_data(w);
     g_clear_pointer(&w->loop, g_main_loop_unref);
-    if (verbose && w->result != BP_WAIT_FAILED)
+    if (verbose && (w->result == BP_WAIT_READY || w->result == BP_WAIT_COMPLETED))
         bp_blockjob_progress(label, 0, 1);
     if (w->error)
         g_propagate_error(error, g_steal_pointer(&w->error));
@@ -213,6 +230,8 @@ const BpCmdOptDef bp_opts_blockcommit[] = {
     { "pivot", BP_OPT_BOOL, FALSE, N_("implies --active --wait, pivot when commit is synced") },
     { "keep-overlay", BP_OPT_BOOL, FALSE,
       N_("implies --active --wait, quit when commit is synced") },
+    { "timeout", BP_OPT_STRING, FALSE,
+      N_("implies --wait, abort if copy exceeds timeout (in seconds)") },
     { "async", BP_OPT_BOOL, FALSE, N_("with --wait, don't wait for cancel to finish") },
     { "keep-relative", BP_OPT_BOOL, FALSE,
       N_("keep the backing chain relatively referenced") },
@@ -232,7 +251,8 @@ bp_cmd_blockcommit(BpCtl *ctl, const BpCmd *cmd, GError **error)
     gboolean pivot = bp_cmd_opt_bool(cmd, "pivot");
     gboolean finish = bp_cmd_opt_bool(cmd, "keep-overlay");
     gboolean active = bp_cmd_opt_bool(cmd, "active") || pivot || finish;
-    gboolean blocking = bp_cmd_opt_bool(cmd, "wait") || pivot || finish;
+    const char *timeout = bp_cmd_opt_string(cmd, "timeout");
+    gboolean blocking = bp_cmd_opt_bool(cmd, "wait") || pivot || finish || timeout;
     gboolean verbose = bp_cmd_opt_bool(cmd, "verbose");
     const char *path = bp_cmd_opt_string(cmd, "path");
     const char *top = bp_cmd_opt_string(cmd, "top");
@@ -244,6 +264,20 @@ bp_cmd_blockcommit(BpCtl *ctl, const BpCmd *cmd, GError **error)
     if (!bp_cmd_exclusive(cmd, "pivot", "keep-overlay", error) ||
         !bp_blockjob_bandwidth(cmd, &bandwidth, error))
         return FALSE;
+    if (timeout) {
+        char *end = NULL;
+        guint64 secs;
+
+        errno = 0;
+        secs = g_ascii_strtoull(timeout, &end, 10);
+        if (errno || !end || *end || *timeout == '-' || secs == 0 || secs > G_MAXINT / 1000) {
+            g_set_error(error, BP_ERROR, BP_ERROR_INVALID_ARGUMENT,
+                        _("invalid timeout '%s'"), timeout);
+            return FALSE;
+        }
+        w.deadline = g_get_monotonic_time() + (gint64) secs * G_USEC_PER_SEC;
+    }
+    w.async = bp_cmd_opt_bool(cmd, "async");
     if (!blocking && verbose) {
         g_set_error_literal(error, BP_ERROR, BP_ERROR_INVALID_ARGUMENT,
                             _("--verbose requires at least one of --timeout, --wait, "
@@ -298,9 +332,16 @@ bp_cmd_blockcommit(BpCtl *ctl, const BpCmd *cmd, GError **error)
     }
     res = bp_blockjob_wait(&w, job, _("Block commit"), verbose, active, error);
     bp_wait_clear(&w, ctl);
+    if (res == BP_WAIT_CANCELED) {
+        bp_ctl_print_extra(ctl, "\n%s\n", _("Commit aborted"));
+        if (error && !*error)
+            g_set_error(error, BP_ERROR, BP_ERROR_OPERATION_INVALID,
+                        _("the commit of disk %s did not end within %s seconds"),
+                        path, timeout);
+        return FALSE;
+    }
     if (res == BP_WAIT_FAILED) {
-        bp_ctl_print_extra(ctl, "\n%s", _("Commit failed"));
-        fputs("\n", stdout);
+        bp_ctl_print_extra(ctl, "\n%s\n", _("Commit failed"));
         return FALSE;
     }
     if (!active || res == BP_WAIT_COMPLETED) {
