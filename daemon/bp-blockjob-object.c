@@ -462,6 +462,54 @@ bp_blockjob_handle_speed(BpDomain *iface G_GNUC_UNUSED, GDBusMethodInvocation *i
 }
 
 
+/* ---- leftovers of a previous daemon -------------------------------------------- */
+
+static void
+bp_blockjob_reconcile_cb(GObject *source G_GNUC_UNUSED, GAsyncResult *result, gpointer data)
+{
+    BpDaemonDomain *dom = data;
+    g_autoptr(GError) err = NULL;
+    BpDomainDef *new_def = NULL;
+    guint changed = 0;
+
+    if (!bp_blockjob_ops_reconcile_finish(result, &changed, &new_def, &err))
+        bp_log_domain(G_LOG_LEVEL_WARNING, bp_daemon_domain_get_name(dom),
+                      "interrupted block commits not settled: %s", err->message);
+    else if (changed)
+        bp_log_domain(G_LOG_LEVEL_MESSAGE, bp_daemon_domain_get_name(dom),
+                      "settled interrupted block commits (%u changes)", changed);
+    if (new_def)
+        bp_daemon_domain_set_def(dom, new_def);
+    bp_checkpoint_table_sync(bp_daemon_domain_get_checkpoints(dom));
+    bp_daemon_domain_op_done(dom);
+}
+
+
+static void
+bp_blockjob_reconcile_op(BpDaemonDomain *dom, gpointer data G_GNUC_UNUSED)
+{
+    g_autoptr(BpBlockAccess) access = NULL;
+    g_autoptr(GError) err = NULL;
+
+    if (!(access = bp_daemon_domain_block_access(dom, &err))) {
+        bp_log_domain(G_LOG_LEVEL_WARNING, bp_daemon_domain_get_name(dom),
+                      "interrupted block commits not settled: %s", err->message);
+        bp_daemon_domain_op_done(dom);
+        return;
+    }
+    bp_blockjob_ops_reconcile_async(bp_daemon_domain_get_daemon(dom)->store,
+                                    bp_daemon_domain_get_id(dom), access, NULL,
+                                    bp_blockjob_reconcile_cb, dom);
+}
+
+
+void
+bp_blockjob_queue_reconcile(BpDaemonDomain *dom)
+{
+    bp_daemon_domain_enqueue(dom, bp_blockjob_reconcile_op, NULL);
+}
+
+
 void
 bp_blockjob_connect_domain_methods(BpDaemonDomain *dom, BpDomain *iface)
 {

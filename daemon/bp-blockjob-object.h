@@ -13,4 +13,9 @@ G_BEGIN_DECLS
  * bp_method_connect_unimplemented(). */
 void bp_blockjob_connect_domain_methods(BpDaemonDomain *dom, BpDomain *iface);
 
+/* Queues settling the block commits a previous daemon left unfinished
+ * (bp_blockjob_ops_reconcile_async()); queue it before the checkpoints'
+ * reconciliation, which then sees the settled chain. */
+void bp_blockjob_queue_reconcile(BpDaemonDomain *dom);
+
 G_END_DECLS

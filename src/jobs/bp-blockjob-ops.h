@@ -88,7 +88,7 @@ void bp_block_job_info_clear(BpBlockJobInfo *info);
  * Errors: BP_ERROR_INVALID_ARGUMENT (no such disk or layer, base not
  * below top), BP_ERROR_OPERATION_INVALID (top is the active layer
  * without ACTIVE; a read-only disk), BP_ERROR_BUSY (a backup runs or the
- * disk has a block job), BP_ERROR_QEMU, BP_ERROR_STORE.
+ * disk has a block job), BP_ERROR_QEMU, BP_ERROR_CATALOGUE.
  */
 BpBlockJob *bp_blockjob_ops_commit_async(BpStore *store,
                                          gint64 domain_id,
@@ -137,6 +137,21 @@ void bp_block_job_set_speed_async(BpBlockJob *job, guint64 bandwidth,
                                   GCancellable *cancellable,
                                   GAsyncReadyCallback callback, gpointer user_data);
 gboolean bp_block_job_set_speed_finish(GAsyncResult *result, GError **error);
+
+/*
+ * Settles the block commits of domain @domain_id that a previous daemon
+ * left unfinished (their catalogue job rows), as described at the top of
+ * bp-blockjob-reconcile.c: a running QEMU job is cancelled, a commit that
+ * took effect gets its bitmaps merged (when the domain still runs) or
+ * the disk's checkpoints marked broken (when not), and the definitions
+ * follow the chain.  *@changed: how many things were changed; *@new_def:
+ * the domain's new persistent definition, when it changed.
+ */
+void bp_blockjob_ops_reconcile_async(BpStore *store, gint64 domain_id,
+                                     BpBlockAccess *access, GCancellable *cancellable,
+                                     GAsyncReadyCallback callback, gpointer user_data);
+gboolean bp_blockjob_ops_reconcile_finish(GAsyncResult *result, guint *changed,
+                                          BpDomainDef **new_def, GError **error);
 
 /* For tests: called at @step ("concluded": the QEMU job has ended, the
  * bitmaps are not merged yet) of a live commit of disk @target. */
