@@ -17,6 +17,8 @@
 #include "jobs/bp-blockjob-ops.h"
 #include "jobs/bp-domain-ops.h"
 #include "jobs/bp-domain-runtime.h"
+#include "qemu/bp-qemu-sync.h"
+#include "qemu/bp-qmp-commands.h"
 #include "qemutest.h"
 #include "testutils.h"
 #include "util/bp-error.h"
@@ -556,6 +558,146 @@ test_offline(void)
 }
 
 
+/* ---- leftovers of a previous daemon ------------------------------------------ */
+
+/* Waits for QEMU job "commit-vda" to reach @status. */
+static void
+bc_qemu_wait(Bc *bc, const char *status)
+{
+    BpQmpMonitor *mon = bp_block_access_get_monitor(bc->d->access);
+    g_autoptr(GError) error = NULL;
+    g_autoptr(BpQmpJobInfo) info = NULL;
+    BpSyncCall call;
+
+    bp_sync_call_begin(&call);
+    bp_qmp_job_wait_async(mon, "commit-vda", status, 30000, NULL, bp_sync_call_ready, &call);
+    info = bp_qmp_job_wait_finish(mon, bp_sync_call_wait(&call), &error);
+    bp_sync_call_end(&call);
+    g_assert_no_error(error);
+    g_assert_cmpstr(info->status, ==, status);
+}
+
+
+/* The catalogue row a commit of vda from layer file @top to @base leaves
+ * in @phase. */
+static void
+bc_leftover(Bc *bc, gboolean active, const char *top_node, const char *base_node,
+            const char *top, const char *base, const char *phase)
+{
+    g_autoptr(BpStoreJob) row = bp_store_job_new(bc->d->id, BP_BLOCKJOB_JOB_COMMIT);
+    g_autoptr(GError) error = NULL;
+
+    row->phase = g_strdup(phase);
+    row->data = g_strdup_printf("{\"disk\":\"vda\",\"active\":%s,\"top-node\":\"%s\","
+                                "\"base-node\":\"%s\",\"top\":\"%s\",\"base\":\"%s\","
+                                "\"base-format\":\"qcow2\"}",
+                                active ? "true" : "false", top_node, base_node, top, base);
+    g_assert_true(bp_store_job_add(bc->d->store, row, &error));
+    g_assert_no_error(error);
+}
+
+
+static guint
+bc_reconcile(Bc *bc, BpDomainDef **new_def)
+{
+    g_autoptr(GError) error = NULL;
+    BpSyncCall call;
+    guint changed = 0;
+
+    bp_sync_call_begin(&call);
+    bp_blockjob_ops_reconcile_async(bc->d->store, bc->d->id, bc->d->access, NULL,
+                                    bp_sync_call_ready, &call);
+    g_assert_true(bp_blockjob_ops_reconcile_finish(bp_sync_call_wait(&call), &changed,
+                                                   new_def, &error));
+    bp_sync_call_end(&call);
+    g_assert_no_error(error);
+    g_assert_cmpuint(ct_jobs(bc->d), ==, 0);
+    return changed;
+}
+
+
+static void
+test_reconcile(void)
+{
+    g_autofree char *dir = bp_test_mkdtemp();
+    g_autoptr(GError) error = NULL;
+    g_autofree char *ov1 = NULL;
+    g_autofree char *ov2 = NULL;
+    g_autofree char *args = NULL;
+    BpQmpMonitor *mon;
+    BpDomainDef *def = NULL;
+    Bc *bc;
+
+    qt_require_tools();
+    bc = bc_new(dir, "bc4");
+    bc_build(bc);
+    ov1 = g_build_filename(dir, "ov1.qcow2", NULL);
+    ov2 = g_build_filename(dir, "ov2.qcow2", NULL);
+    mon = bp_block_access_get_monitor(bc->d->access);
+
+    /* An active commit left in the ready phase: cancelled, the chain
+     * stays. */
+    g_assert_true(qt_qmp(mon, "block-commit",
+                         "{\"job-id\":\"commit-vda\",\"device\":\"bp-vda-2-fmt\","
+                         "\"base-node\":\"bp-vda-1-fmt\",\"auto-dismiss\":false}", &error));
+    g_assert_no_error(error);
+    bc_qemu_wait(bc, "ready");
+    bc_leftover(bc, TRUE, "bp-vda-2-fmt", "bp-vda-1-fmt", ov2, ov1, "ready");
+    bc_reconcile(bc, &def);
+    g_assert_null(def);
+    g_assert_cmpuint(bc_chain_len(bc), ==, 3);
+    bc_write(bc, 14 * MiB, CL, 0x41);
+    bc_check_sizes(bc);
+
+    /* A non-active commit that QEMU finished before the daemon could
+     * merge: the merge is done now, the definition follows. */
+    args = g_strdup_printf("{\"job-id\":\"commit-vda\",\"device\":\"bp-vda-2-fmt\","
+                           "\"top-node\":\"bp-vda-1-fmt\",\"base-node\":\"bp-vda-0-fmt\","
+                           "\"backing-file\":\"%s\",\"auto-dismiss\":false}", bc->d->vda);
+    g_assert_true(qt_qmp(mon, "block-commit", args, &error));
+    g_assert_no_error(error);
+    bc_qemu_wait(bc, "concluded");
+    bc_leftover(bc, FALSE, "bp-vda-1-fmt", "bp-vda-0-fmt", ov1, bc->d->vda, "running");
+    g_assert_cmpuint(bc_reconcile(bc, &def), >, 0);
+    g_assert_nonnull(def);
+    g_assert_cmpuint(bc_chain_len(bc), ==, 2);
+    {
+        g_autofree char *xml = bp_domain_def_format_string(def);
+
+        g_assert_null(strstr(xml, "ov1.qcow2"));
+    }
+    bp_domain_def_free(bc->d->def);
+    bc->d->def = g_steal_pointer(&def);
+    {
+        g_autoptr(BpBlockGraph) graph = ct_graph(bc->d);
+
+        g_assert_nonnull(ct_bitmap(graph, "vda", 1, "c1"));
+    }
+    bc_check_sizes(bc);
+    bc_write(bc, 15 * MiB, CL, 0x42);
+    bc_check_sizes(bc);
+
+    /* Shut off after the fold but before the merge: the definition
+     * follows, the checkpoints of the disk are broken. */
+    bc_stop(bc);
+    g_free(qt_qemu_img("commit", "-q", "-b", bc->d->vda, ov2, NULL));
+    bc_leftover(bc, TRUE, "bp-vda-2-fmt", "bp-vda-0-fmt", ov2, bc->d->vda, "concluded");
+    bc_reconcile(bc, &def);
+    g_assert_nonnull(def);
+    g_assert_cmpstr(bp_domain_def_find_disk(def, "vda")->src->path, ==, bc->d->vda);
+    bc_set_def(bc, def);
+    {
+        g_autoptr(BpStoreCheckpoint) row = ct_row(bc->d, "c2");
+
+        g_assert_cmpint(row->state, ==, BP_STORE_CHECKPOINT_BROKEN);
+        g_assert_nonnull(strstr(row->reason, "interrupted"));
+    }
+    bc_compare(bc);
+    bc_free(bc);
+    bp_test_rmdir(dir);
+}
+
+
 int
 main(int argc, char **argv)
 {
@@ -563,5 +705,6 @@ main(int argc, char **argv)
     g_test_add_func("/jobs/blockcommit/live", test_live);
     g_test_add_func("/jobs/blockcommit/abort", test_abort);
     g_test_add_func("/jobs/blockcommit/offline", test_offline);
+    g_test_add_func("/jobs/blockcommit/reconcile", test_reconcile);
     return g_test_run();
 }
