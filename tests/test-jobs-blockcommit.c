@@ -30,7 +30,8 @@
 typedef struct {
     CtDomain *d;
     char *model;                /* raw copy of what vda should hold */
-    GHashTable *since[3];       /* cluster offsets written since c0, c1, c2 */
+    GHashTable *since[4];       /* cluster offsets written since c0, c1, c2, c3 */
+    GMutex lock;                /* a write (with its accounting) or a checkpoint */
 } Bc;
 
 typedef struct {
@@ -50,6 +51,7 @@ bc_write(Bc *bc, guint64 off, gsize len, guint8 byte)
     g_autofree guint8 *buf = g_malloc(len);
     int fd;
 
+    g_mutex_lock(&bc->lock);
     qt_nbd_write(sock, "vda", off, len, byte);
     memset(buf, byte, len);
     fd = g_open(bc->model, O_WRONLY, 0);
@@ -62,6 +64,7 @@ bc_write(Bc *bc, guint64 off, gsize len, guint8 byte)
                 g_hash_table_add(bc->since[i], GSIZE_TO_POINTER(c));
         }
     }
+    g_mutex_unlock(&bc->lock);
 }
 
 
@@ -84,10 +87,13 @@ bc_checkpoint(Bc *bc, const char *name, guint i)
     g_autoptr(GError) error = NULL;
     g_autofree char *xml = g_strdup_printf("<domaincheckpoint><name>%s</name>"
                                            "</domaincheckpoint>", name);
-    g_autofree char *got = ct_create(bc->d, xml, 0, &error);
+    g_autofree char *got = NULL;
 
+    g_mutex_lock(&bc->lock);
+    got = ct_create(bc->d, xml, 0, &error);
     g_assert_no_error(error);
     bc->since[i] = g_hash_table_new(NULL, NULL);
+    g_mutex_unlock(&bc->lock);
 }
 
 
@@ -221,6 +227,7 @@ bc_new(const char *dir, const char *name)
 {
     Bc *bc = g_new0(Bc, 1);
 
+    g_mutex_init(&bc->lock);
     bc->d = ct_domain_new(dir, name, 0);
     bc->model = g_build_filename(dir, "model.raw", NULL);
     g_free(qt_qemu_img("create", "-q", "-f", "raw", bc->model, "16M", NULL));
@@ -234,6 +241,7 @@ bc_free(Bc *bc)
     for (guint i = 0; i < G_N_ELEMENTS(bc->since); i++)
         g_clear_pointer(&bc->since[i], g_hash_table_unref);
     ct_domain_free(bc->d);
+    g_mutex_clear(&bc->lock);
     g_free(bc->model);
     g_free(bc);
 }
@@ -381,6 +389,9 @@ test_live(void)
     g_assert_true(info.ready);
     g_assert_cmpuint(info.cur, ==, info.end);
     bp_block_job_info_clear(&info);
+    /* A checkpoint made while the commit is in sync is carried too. */
+    bc_checkpoint(bc, "c3", 3);
+    g_usleep(20 * 1000);
     /* A second job on the disk is refused. */
     bc_commit(bc, &r2, NULL, NULL, BP_BLOCK_COMMIT_ACTIVE);
     g_assert_true(qt_wait(&r2.done, 10000));
@@ -409,8 +420,10 @@ test_live(void)
         g_assert_nonnull(ct_bitmap(graph, "vda", 0, "c2"));
     }
     bc_check_sizes(bc);
+    bc_check_size(bc, "c3", 3);
     bc_write(bc, 10 * MiB, CL, 0x18);
     bc_check_sizes(bc);
+    bc_check_size(bc, "c3", 3);
     g_assert_cmpuint(ct_jobs(bc->d), ==, 0);
 
     /* The catalogue's definition opens the short chain again, with the

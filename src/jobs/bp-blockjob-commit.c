@@ -341,13 +341,73 @@ bp_blockjob_ops_set_test_hook(BpBlockJobHook hook, gpointer data)
 }
 
 
-/* The job concluded successfully: carry the bitmaps down. */
-static void
-bp_block_job_merge(BpBlockJob *job)
+/* Index of node @name in @disk's chain, -1 when not there. */
+static int
+bp_block_job_chain_index(const BpBlockDisk *disk, const char *name)
 {
-    if (bp_block_job_hook)
-        bp_block_job_hook("concluded", job->target, bp_block_job_hook_data);
-    bp_block_job_set_phase(job, "concluded");
+    for (guint i = 0; i < disk->chain->len; i++) {
+        if (g_str_equal(((BpBlockNode *) g_ptr_array_index(disk->chain, i))->node_name, name))
+            return i;
+    }
+    return -1;
+}
+
+
+/*
+ * The bitmaps as they are now (a checkpoint may have been created or
+ * deleted while the job ran): a new plan from @graph, which the job then
+ * owns.  Non-active commit after the job: the committed nodes are out of
+ * the disk's chain but QEMU still has them, with their backing links
+ * down to the base.  Active commit before the pivot: the disk's chain.
+ * Keeps the plan made at the start when @graph lacks what is needed.
+ */
+static void
+bp_block_job_replan(BpBlockJob *job, BpBlockGraph *graph)
+{
+    g_autoptr(BpBlockGraph) owned = graph;
+    g_autoptr(BpPlan) plan = bp_plan_new();
+    g_autoptr(GError) err = NULL;
+    const BpBlockNode *base = bp_block_graph_lookup(graph, job->base_node);
+    const BpBlockDisk *chain;
+
+    if (!base)
+        return;
+    if (job->active) {
+        if (!bp_planner_block_commit(plan, graph, job->target, job->top_node, job->base_node,
+                                     NULL, &err)) {
+            g_message("domain %s: keeping the first plan: %s", job->domain_name, err->message);
+            return;
+        }
+    } else {
+        BpPlanMerge merge = { 0 };
+
+        if (!bp_block_graph_lookup(graph, job->top_node) ||
+            !(chain = bp_block_graph_add_disk(graph, "bp-commit", job->top_node, &err)) ||
+            bp_block_job_chain_index(chain, job->base_node) < 0)
+            return;
+        merge.top = 0;
+        merge.base = job->base_node;
+        merge.target = job->base_node;
+        bp_planner_bitmap_merge(graph, chain, &merge, plan->actions);
+        if (base->read_only)
+            g_ptr_array_add(plan->reopen, g_strdup(job->base_node));
+    }
+    bp_plan_free(job->plan);
+    job->plan = g_steal_pointer(&plan);
+    bp_block_graph_free(job->graph);
+    job->graph = g_steal_pointer(&owned);
+}
+
+
+static void
+bp_block_job_merge_graph_cb(GObject *source G_GNUC_UNUSED, GAsyncResult *result,
+                            gpointer data)
+{
+    BpBlockJob *job = data;
+    BpBlockGraph *graph = result ? bp_block_access_read_graph_finish(result, NULL) : NULL;
+
+    if (graph)
+        bp_block_job_replan(job, graph);
     if (job->active) {
         /* The base is the active layer now, read-write already. */
         bp_block_access_apply_async(job->access, job->graph, job->plan->actions, NULL,
@@ -356,6 +416,22 @@ bp_block_job_merge(BpBlockJob *job)
     }
     bp_block_access_reopen_async(job->access, job->graph, job->plan->reopen, TRUE,
                                  NULL, bp_block_job_reopen_rw_cb, job);
+}
+
+
+/* The job concluded successfully: carry the bitmaps down. */
+static void
+bp_block_job_merge(BpBlockJob *job)
+{
+    if (bp_block_job_hook)
+        bp_block_job_hook("concluded", job->target, bp_block_job_hook_data);
+    bp_block_job_set_phase(job, "concluded");
+    if (job->active) {
+        /* Planned right before the pivot. */
+        bp_block_job_merge_graph_cb(NULL, NULL, job);
+        return;
+    }
+    bp_block_access_read_graph_async(job->access, NULL, bp_block_job_merge_graph_cb, job);
 }
 
 
@@ -774,6 +850,20 @@ bp_block_job_before_cb(GObject *source G_GNUC_UNUSED, GAsyncResult *result, gpoi
 }
 
 
+static void
+bp_block_job_pivot_graph_cb(GObject *source G_GNUC_UNUSED, GAsyncResult *result,
+                            gpointer data)
+{
+    BpBlockJob *job = data;
+    BpBlockGraph *graph = bp_block_access_read_graph_finish(result, NULL);
+
+    if (graph)
+        bp_block_job_replan(job, graph);
+    bp_block_access_apply_async(job->access, job->graph, job->plan->before, NULL,
+                                bp_block_job_before_cb, job);
+}
+
+
 gboolean
 bp_block_job_end(BpBlockJob *job, gboolean pivot, GError **error)
 {
@@ -791,9 +881,9 @@ bp_block_job_end(BpBlockJob *job, gboolean pivot, GError **error)
     job->pivot = pivot;
     job->cancelled = !pivot && !job->active;
     if (pivot) {
-        /* The temporary recording bitmap on the base, then the switch. */
-        bp_block_access_apply_async(job->access, job->graph, job->plan->before, NULL,
-                                    bp_block_job_before_cb, job);
+        /* The bitmaps as they are now, the temporary recording bitmap on
+         * the base, then the switch. */
+        bp_block_access_read_graph_async(job->access, NULL, bp_block_job_pivot_graph_cb, job);
         return TRUE;
     }
     bp_qmp_job_cancel_async(job->mon, job->job_id, NULL, bp_block_job_end_sent_cb, job);
