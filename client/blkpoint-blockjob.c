@@ -213,6 +213,25 @@ bp_blockjob_wait(BpWait *w, const char *job_path, const char *label, gboolean ve
 
 /* ---- blockcommit ---------------------------------------------------------- */
 
+/* --json: {"job": PATH, "status": STATUS}. */
+static void
+bp_blockcommit_json(BpCtl *ctl, const char *job, const char *status)
+{
+    g_autoptr(JsonBuilder) b = NULL;
+
+    if (!ctl->json)
+        return;
+    b = json_builder_new();
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "job");
+    json_builder_add_string_value(b, job);
+    json_builder_set_member_name(b, "status");
+    json_builder_add_string_value(b, status);
+    json_builder_end_object(b);
+    bp_ctl_print_json(ctl, json_builder_get_root(b));
+}
+
+
 const BpCmdOptDef bp_opts_blockcommit[] = {
     BP_OPT_DOMAIN,
     BP_OPT_PATH,
@@ -323,11 +342,13 @@ bp_cmd_blockcommit(BpCtl *ctl, const BpCmd *cmd, GError **error)
                                                  : _("Block Commit started"));
         else
             bp_ctl_print_extra(ctl, "\n%s", _("Commit complete"));
+        bp_blockcommit_json(ctl, job, "completed");
         return TRUE;
     }
     if (!blocking) {
         bp_ctl_print_extra(ctl, "%s", active ? _("Active Block Commit started")
                                              : _("Block Commit started"));
+        bp_blockcommit_json(ctl, job, "started");
         return TRUE;
     }
     res = bp_blockjob_wait(&w, job, _("Block commit"), verbose, active, error);
@@ -346,6 +367,7 @@ bp_cmd_blockcommit(BpCtl *ctl, const BpCmd *cmd, GError **error)
     }
     if (!active || res == BP_WAIT_COMPLETED) {
         bp_ctl_print_extra(ctl, "\n%s", _("Commit complete"));
+        bp_blockcommit_json(ctl, job, "completed");
         return TRUE;
     }
     if (pivot || finish) {
@@ -364,9 +386,11 @@ bp_cmd_blockcommit(BpCtl *ctl, const BpCmd *cmd, GError **error)
         }
         bp_ctl_print_extra(ctl, "\n%s", pivot ? _("Successfully pivoted")
                                               : _("Commit complete, overlay image kept"));
+        bp_blockcommit_json(ctl, job, pivot ? "pivoted" : "overlay-kept");
         return TRUE;
     }
     bp_ctl_print_extra(ctl, "\n%s", _("Now in synchronized phase"));
+    bp_blockcommit_json(ctl, job, "ready");
     return TRUE;
 }
 
@@ -445,10 +469,17 @@ bp_blockjob_info(BpCtl *ctl, BpDomain *dom, const char *path, gboolean raw,
                                                              : _("Block Commit"),
                          end - MIN(cur, end), end);
     if (bw) {
-        g_autofree char *pretty = g_format_size_full(bw, G_FORMAT_SIZE_IEC_UNITS);
+        static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB" };
+        double val = bw;
+        guint u = 0;
 
-        bp_ctl_print(ctl, _("    Bandwidth limit: %" G_GUINT64_FORMAT " bytes/s (%s/s)"),
-                     bw, pretty);
+        /* virsh's scale: the largest unit the value reaches. */
+        while (val >= 1024 && u + 1 < G_N_ELEMENTS(units)) {
+            val /= 1024;
+            u++;
+        }
+        bp_ctl_print(ctl, _("    Bandwidth limit: %" G_GUINT64_FORMAT " bytes/s (%-.3f %s/s)"),
+                     bw, val, units[u]);
     }
     bp_ctl_print(ctl, "\n");
     return TRUE;

@@ -198,6 +198,10 @@ bp blockjob vm1 vda
 expect "No current block job for vda\n" "blockjob without a job" &&
     pass "blockjob: no current block job"
 
+bp blockjob vm1 vda --json
+[ $rc -eq 0 ] && jq -e 'length == 0' out >/dev/null && pass "blockjob --json without a job: {}" ||
+    fail "blockjob --json: $(cat out)"
+
 # ---- active commit with pivot ---------------------------------------------------
 
 bp blockcommit vm1 vda --active --wait
@@ -207,9 +211,21 @@ w 70 2 0x17
 bp blockjob vm1 vda --info
 expect "\n\n" "blockjob --info" && grep -q 'Active Block Commit: \[100.00 %\]' err &&
     pass "blockjob --info: the active commit at 100 %"
+bp blockjob vm1 vda --bandwidth 1
+expect "\n" "blockjob --bandwidth"
+bp blockjob vm1 vda
+expect "    Bandwidth limit: 1048576 bytes/s (1.000 MiB/s)\n\n" "blockjob --info with a limit" &&
+    pass "blockjob --bandwidth, and --info shows the limit"
+bp blockjob vm1 vda --raw
+[ $rc -eq 0 ] && [ "$(sed -n 1,2p out)" = " type=Active Block Commit
+ bandwidth=1" ] && grep -q '^ cur=[0-9]*$' out && grep -q '^ end=[0-9]*$' out &&
+    pass "blockjob --raw" || fail "blockjob --raw: $(cat out)"
 bp blockcommit vm1 vda --active
 [ $rc -eq 1 ] && grep -q 'already has a block job' err &&
     pass "a second commit on the disk is refused" || fail "second commit: rc=$rc $(cat err)"
+bp blockjob vm1 vda --json
+[ $rc -eq 0 ] && jq -e '.type == "active-commit" and .ready and .cur == .end' out >/dev/null &&
+    pass "blockjob --json: the ready active commit" || fail "blockjob --json: $(cat out)"
 bp blockjob vm1 vda --pivot
 expect "\n" "blockjob --pivot" && pass "blockjob --pivot"
 [ "$(source_of)" = "$tmp/vda.qcow2" ] && [ "$(layers)" = 1 ] &&
