@@ -252,7 +252,8 @@ bp_commit_done_cb(GObject *source G_GNUC_UNUSED, GAsyncResult *result, gpointer 
     for (guint i = 0; i < obj->waiters->len; i++) {
         BpMethodArgs *w = g_ptr_array_index(obj->waiters, i);
 
-        if (ok)
+        /* An abort that cancelled the job did what it was asked. */
+        if (ok || g_error_matches(err, G_IO_ERROR, G_IO_ERROR_CANCELLED))
             bp_method_return(w, NULL);
         else
             bp_method_fail(w, err);

@@ -200,16 +200,24 @@ bc_done(GObject *source G_GNUC_UNUSED, GAsyncResult *result, gpointer data)
 
 
 static BpBlockJob *
-bc_commit(Bc *bc, BcRun *r, const char *top, const char *base, unsigned int flags)
+bc_commit_speed(Bc *bc, BcRun *r, const char *top, const char *base, guint64 speed,
+                unsigned int flags)
 {
     BpBlockJob *job;
 
     memset(r, 0, sizeof(*r));
     job = bp_blockjob_ops_commit_async(bc->d->store, bc->d->id, bc->d->access, "vda", top,
-                                       base, 0, flags, NULL, bc_done, r);
+                                       base, speed, flags, NULL, bc_done, r);
     if (job)
         bp_block_job_set_started_func(job, bc_started, bc_ready, r);
     return job;
+}
+
+
+static BpBlockJob *
+bc_commit(Bc *bc, BcRun *r, const char *top, const char *base, unsigned int flags)
+{
+    return bc_commit_speed(bc, r, top, base, 0, flags);
 }
 
 
@@ -492,6 +500,35 @@ test_abort(void)
     bc_write(bc, 11 * MiB, CL, 0x22);
     bc_check_sizes(bc);
     g_assert_cmpuint(ct_jobs(bc->d), ==, 0);
+
+    /* A non-active commit held back by its speed limit, cancelled: the
+     * chain stays. */
+    job = bc_commit_speed(bc, &r, "vda[1]", "vda[0]", 64 * 1024, 0);
+    g_assert_nonnull(job);
+    g_assert_true(qt_wait(&r.started, 10000));
+    g_assert_true(bp_block_job_end(job, FALSE, &error));
+    g_assert_no_error(error);
+    g_assert_true(qt_wait(&r.done, 30000));
+    g_assert_error(r.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+    g_clear_error(&r.error);
+    g_assert_false(r.pivoted);
+    g_assert_cmpuint(bc_chain_len(bc), ==, 3);
+    g_assert_cmpuint(ct_jobs(bc->d), ==, 0);
+    bc_check_sizes(bc);
+
+    /* The domain shut down while an active commit is in sync: the
+     * commit ends with it, the chain as it was. */
+    job = bc_commit(bc, &r, NULL, NULL, BP_BLOCK_COMMIT_ACTIVE);
+    g_assert_true(qt_wait(&r.ready, 30000));
+    bc_stop(bc);
+    g_assert_true(qt_wait(&r.done, 30000));
+    g_clear_error(&r.error);
+    g_assert_false(r.pivoted);
+    g_assert_null(bp_blockjob_ops_lookup(bc->d->id, "vda"));
+    g_assert_cmpuint(ct_jobs(bc->d), ==, 0);
+    ct_domain_start(bc->d);
+    g_assert_cmpuint(bc_chain_len(bc), ==, 3);
+    bc_check_sizes(bc);
 
     /* Busy while a backup runs. */
     bp_backup_ops_set_test_speed(256 * 1024);

@@ -56,6 +56,7 @@ struct _BpBlockJob {
     BpBlockJobState state;
     gboolean pivot;
     gboolean cancelled;         /* a non-active commit was cancelled */
+    char *phase;                /* as recorded in the catalogue */
     guint64 cur;
     guint64 end;
     gint64 start_time;
@@ -86,6 +87,7 @@ bp_block_job_free(BpBlockJob *job)
     g_free(job->top_spec);
     g_free(job->base_spec);
     g_free(job->job_id);
+    g_free(job->phase);
     g_clear_pointer(&job->graph, bp_block_graph_free);
     g_clear_pointer(&job->plan, bp_plan_free);
     g_free(job->active_node);
@@ -110,6 +112,14 @@ bp_block_job_return(BpBlockJob *job, GError *err)
     g_autoptr(GError) store_err = NULL;
 
     g_clear_handle_id(&job->poll_id, g_source_remove);
+    if (err && job->store_id &&
+        (g_strcmp0(job->phase, "pivoting") == 0 || g_strcmp0(job->phase, "concluded") == 0)) {
+        /* QEMU may have switched or folded the chain: the next daemon
+         * start settles it from the row (bp-blockjob-reconcile.c). */
+        g_warning("domain %s: the commit of disk '%s' ended in phase %s: %s",
+                  job->domain_name, job->target, job->phase, err->message);
+        job->store_id = 0;
+    }
     if (job->store_id &&
         !bp_store_job_remove(job->store, job->store_id, &store_err))
         g_warning("domain %s: %s", job->domain_name, store_err->message);
@@ -186,6 +196,8 @@ bp_block_job_set_phase(BpBlockJob *job, const char *phase)
     g_autoptr(BpStoreJob) row = NULL;
     g_autoptr(GError) err = NULL;
 
+    g_free(job->phase);
+    job->phase = g_strdup(phase);
     if (!job->store_id || !(row = bp_store_job_get(job->store, job->store_id, &err))) {
         if (err)
             g_warning("domain %s: %s", job->domain_name, err->message);
@@ -529,6 +541,10 @@ bp_block_job_wait_cb(GObject *source G_GNUC_UNUSED, GAsyncResult *result, gpoint
         job->cur = job->end = MAX(info->total_progress, 0);
         bp_block_job_set_phase(job, "ready");
         bp_qmp_job_info_free(info);
+        /* Until it concludes: pivoted, abandoned, or ended by QEMU (an
+         * error, the process quitting). */
+        bp_qmp_job_wait_async(job->mon, job->job_id, "concluded", BP_QMP_TIMEOUT_NONE, NULL,
+                              bp_block_job_concluded_cb, job);
         if (job->ready)
             job->ready(job, job->func_data);
         return;
@@ -819,15 +835,17 @@ bp_block_job_end_sent_cb(GObject *source G_GNUC_UNUSED, GAsyncResult *result, gp
         if (job->pivot)
             bp_qmp_bitmap_remove_async(job->mon, job->base_node,
                                        BP_PLANNER_BITMAP_ACTIVEWRITE, NULL, NULL, NULL);
-        /* The job is still there (ready): let it be ended again. */
-        job->state = BP_BLOCK_JOB_READY;
-        job->pivot = FALSE;
+        /* The job is still there: let it be ended again. */
+        job->state = job->active ? BP_BLOCK_JOB_READY : BP_BLOCK_JOB_RUNNING;
+        job->pivot = job->cancelled = FALSE;
+        if (job->active)
+            bp_block_job_set_phase(job, "ready");
         g_warning("domain %s: %s", job->domain_name, err->message);
         g_error_free(err);
         return;
     }
-    bp_qmp_job_wait_async(job->mon, job->job_id, "concluded", BP_QMP_TIMEOUT_NONE, NULL,
-                          bp_block_job_concluded_cb, job);
+    /* The wait started when the job became ready (or, non-active, when
+     * it started) sees it conclude. */
 }
 
 
