@@ -239,6 +239,16 @@ check_sizes "after the active commit"
 w 80 1 0x18
 check_sizes "a write after the pivot"
 
+# The daemon restarts while the domain runs: it finds the short chain.
+p=$(daemon_pid)
+kill "$p"
+for _i in $(seq 1 100); do kill -0 "$p" 2>/dev/null || break; sleep 0.05; done
+[ "$(source_of)" = "$tmp/vda.qcow2" ] && pass "a restarted daemon reconnects to the committed disk" ||
+    fail "after the daemon restart: $(source_of)"
+check_sizes "after a daemon restart"
+w 81 1 0x1c
+check_sizes "a write after the daemon restart"
+
 # ---- an active commit abandoned ------------------------------------------------------
 
 stop
