@@ -485,6 +485,8 @@ bp_block_job_dismissed_cb(GObject *source G_GNUC_UNUSED, GAsyncResult *result, g
         return;
     }
     if (info->error) {
+        /* QEMU says it failed: the chain is as it was. */
+        bp_block_job_set_phase(job, "failed");
         bp_block_job_return(job, g_error_new(BP_ERROR, BP_ERROR_QEMU,
                                              _("block commit of disk '%s' failed: %s"),
                                              job->target, info->error));
