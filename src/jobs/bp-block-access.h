@@ -61,6 +61,10 @@ gboolean bp_block_access_is_live(BpBlockAccess *access);
 const BpDomainDef *bp_block_access_get_def(BpBlockAccess *access);
 /* The QMP connection (RUN, STORAGE), else NULL. */
 BpQmpMonitor *bp_block_access_get_monitor(BpBlockAccess *access);
+/* RUN: the running domain (borrowed); otherwise NULL. */
+BpDomainRun *bp_block_access_get_run(BpBlockAccess *access);
+/* OFFLINE, STORAGE: the programs and runtime directory; otherwise NULL. */
+const BpQemuRuntimeConfig *bp_block_access_get_config(BpBlockAccess *access);
 
 /* Reads the node graph of every disk.  Errors: those of the runtime
  * (BP_ERROR_QEMU, BP_ERROR_OPERATION_INVALID when the domain stopped),
