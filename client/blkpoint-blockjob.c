@@ -478,8 +478,8 @@ bp_blockjob_info(BpCtl *ctl, BpDomain *dom, const char *path, gboolean raw,
             val /= 1024;
             u++;
         }
-        bp_ctl_print(ctl, _("    Bandwidth limit: %" G_GUINT64_FORMAT " bytes/s (%-.3f %s/s)"),
-                     bw, val, units[u]);
+        bp_ctl_print(ctl, _("    Bandwidth limit: %llu bytes/s (%-.3f %s/s)"),
+                     (unsigned long long) bw, val, units[u]);
     }
     bp_ctl_print(ctl, "\n");
     return TRUE;
