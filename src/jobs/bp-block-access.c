@@ -131,6 +131,20 @@ bp_block_access_get_runtime_dir(BpBlockAccess *access)
 }
 
 
+const BpQemuRuntimeConfig *
+bp_block_access_get_config(BpBlockAccess *access)
+{
+    return access->config;
+}
+
+
+BpDomainRun *
+bp_block_access_get_run(BpBlockAccess *access)
+{
+    return access->run;
+}
+
+
 BpQmpMonitor *
 bp_block_access_get_monitor(BpBlockAccess *access)
 {

@@ -67,6 +67,10 @@ BpQmpMonitor *bp_block_access_get_monitor(BpBlockAccess *access);
  * daemon's), else NULL. */
 const char *bp_block_access_get_nbd_socket(BpBlockAccess *access);
 const char *bp_block_access_get_runtime_dir(BpBlockAccess *access);
+/* RUN: the running domain (borrowed); otherwise NULL. */
+BpDomainRun *bp_block_access_get_run(BpBlockAccess *access);
+/* OFFLINE, STORAGE: the programs and runtime directory; otherwise NULL. */
+const BpQemuRuntimeConfig *bp_block_access_get_config(BpBlockAccess *access);
 
 /* Reads the node graph of every disk.  Errors: those of the runtime
  * (BP_ERROR_QEMU, BP_ERROR_OPERATION_INVALID when the domain stopped),
