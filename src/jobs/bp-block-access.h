@@ -59,6 +59,9 @@ gboolean bp_block_access_is_live(BpBlockAccess *access);
 /* The definition the disks come from: as running (RUN) or the
  * persistent one. */
 const BpDomainDef *bp_block_access_get_def(BpBlockAccess *access);
+/* OFFLINE: the domain's runtime directory; STORAGE: the directory of
+ * the temporary qemu-storage-daemon; RUN: NULL. */
+const char *bp_block_access_get_runtime_dir(BpBlockAccess *access);
 /* The QMP connection (RUN, STORAGE), else NULL. */
 BpQmpMonitor *bp_block_access_get_monitor(BpBlockAccess *access);
 
@@ -118,6 +121,13 @@ void bp_block_access_open_live_async(BpBlockAccess *access,
                                      GCancellable *cancellable,
                                      GAsyncReadyCallback callback,
                                      gpointer user_data);
+/* The same in "<runtime dir>/@subdir", so that two temporary daemons of
+ * one domain (a backup, a size query) do not share sockets. */
+void bp_block_access_open_live_in_async(BpBlockAccess *access,
+                                        const char *subdir,
+                                        GCancellable *cancellable,
+                                        GAsyncReadyCallback callback,
+                                        gpointer user_data);
 BpBlockAccess *bp_block_access_open_live_finish(GAsyncResult *result,
                                                 GError **error);
 /* Stops the read-only qemu-storage-daemon of a STORAGE access; nothing
