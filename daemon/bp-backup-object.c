@@ -35,7 +35,9 @@ typedef struct {
     gint64 last_time;
 } BpBackupJob;
 
-static const BpMethodOption bp_options_begin[] = { { "reuse-external", "b" }, { NULL, NULL } };
+static const BpMethodOption bp_options_begin[] = {
+    { "reuse-external", "b" }, { "fallback-full", "b" }, { NULL, NULL }
+};
 static const BpMethodOption bp_options_none[] = { { NULL, NULL } };
 static const BpMethodOption bp_options_job_info[] = {
     { "completed", "b" }, { "keep-completed", "b" }, { NULL, NULL }
@@ -285,6 +287,8 @@ bp_backup_begin_op(BpDaemonDomain *dom, gpointer data)
     }
     if (bp_method_option_bool(args, "reuse-external"))
         flags |= BP_BACKUP_BEGIN_REUSE_EXTERNAL;
+    if (bp_method_option_bool(args, "fallback-full"))
+        flags |= BP_BACKUP_BEGIN_FALLBACK_FULL;
     job = g_new0(BpBackupJob, 1);
     job->dom = g_object_ref(dom);
     job->args = args;
@@ -412,15 +416,26 @@ bp_backup_list_authorized(BpMethodArgs *args)
     g_variant_builder_init(&all, G_VARIANT_TYPE("aa{sv}"));
     for (guint i = 0; i < list->len; i++) {
         BpStoreBackup *bk = list->pdata[i];
-        GVariantBuilder one, disks;
+        GVariantBuilder one, disks, results;
 
         g_variant_builder_init(&one, G_VARIANT_TYPE("a{sv}"));
         g_variant_builder_init(&disks, G_VARIANT_TYPE("a(sss)"));
+        g_variant_builder_init(&results, G_VARIANT_TYPE("aa{sv}"));
         for (guint j = 0; j < bk->disks->len; j++) {
             BpStoreBackupDisk *d = bk->disks->pdata[j];
+            GVariantBuilder r;
 
             g_variant_builder_add(&disks, "(sss)", d->target, d->path ? d->path : "",
                                   d->format ? d->format : "");
+            g_variant_builder_init(&r, G_VARIANT_TYPE("a{sv}"));
+            g_variant_builder_add(&r, "{sv}", "target", g_variant_new_string(d->target));
+            g_variant_builder_add(&r, "{sv}", "kind",
+                                  g_variant_new_string(bp_store_backup_kind_to_string(d->kind)));
+            g_variant_builder_add(&r, "{sv}", "bytes", g_variant_new_uint64(d->bytes));
+            g_variant_builder_add(&r, "{sv}", "bytes_total", g_variant_new_uint64(d->bytes_total));
+            if (d->error)
+                g_variant_builder_add(&r, "{sv}", "error", g_variant_new_string(d->error));
+            g_variant_builder_add(&results, "a{sv}", &r);
         }
         g_variant_builder_add(&one, "{sv}", "id", g_variant_new_uint64(bk->id));
         g_variant_builder_add(&one, "{sv}", "mode",
@@ -439,6 +454,7 @@ bp_backup_list_authorized(BpMethodArgs *args)
         g_variant_builder_add(&one, "{sv}", "bytes", g_variant_new_uint64(bk->bytes));
         g_variant_builder_add(&one, "{sv}", "bytes_total", g_variant_new_uint64(bk->bytes_total));
         g_variant_builder_add(&one, "{sv}", "disks", g_variant_builder_end(&disks));
+        g_variant_builder_add(&one, "{sv}", "disk_results", g_variant_builder_end(&results));
         if (bk->error)
             g_variant_builder_add(&one, "{sv}", "errmsg", g_variant_new_string(bk->error));
         g_variant_builder_add(&all, "a{sv}", &one);

@@ -11,6 +11,7 @@
 #include <glib/gstdio.h>
 
 #include "bp-backup-leftovers.h"
+#include "bp-backup-ops.h"
 #include "qemu/bp-qmp-commands.h"
 #include "qemu/bp-qsd-cmdline.h"
 #include "util/bp-error.h"
@@ -480,4 +481,80 @@ bp_backup_leftovers_clean_finish(GAsyncResult *result)
 {
     g_return_val_if_fail(g_task_is_valid(result, NULL), 0);
     return (guint) g_task_propagate_int(G_TASK(result), NULL);
+}
+
+
+/* ---- every interrupted backup of a domain ----------------------------------- */
+
+typedef struct {
+    GPtrArray *jobs;
+    BpQmpMonitor *mon;
+    guint next;
+    guint removed;
+} BpLeftoverJobs;
+
+
+static void
+bp_leftover_jobs_free(BpLeftoverJobs *lj)
+{
+    g_ptr_array_unref(lj->jobs);
+    g_clear_object(&lj->mon);
+    g_free(lj);
+}
+
+
+static void bp_leftover_jobs_next(GTask *task);
+
+
+static void
+bp_leftover_jobs_cb(GObject *source G_GNUC_UNUSED, GAsyncResult *result, gpointer data)
+{
+    GTask *task = data;
+    BpLeftoverJobs *lj = g_task_get_task_data(task);
+
+    lj->removed += bp_backup_leftovers_clean_finish(result);
+    bp_leftover_jobs_next(task);
+}
+
+
+static void
+bp_leftover_jobs_next(GTask *task)
+{
+    BpLeftoverJobs *lj = g_task_get_task_data(task);
+
+    while (lj->next < lj->jobs->len) {
+        const BpStoreJob *job = lj->jobs->pdata[lj->next++];
+        g_autoptr(BpBackupLeftovers) lo = NULL;
+        g_autoptr(GError) err = NULL;
+
+        if (g_strcmp0(job->kind, BP_BACKUP_JOB_KIND) != 0 || !job->data)
+            continue;
+        if (!(lo = bp_backup_leftovers_from_json(job->data, &err))) {
+            g_warning("job %lld: %s", (long long) job->id, err->message);
+            continue;
+        }
+        if (bp_backup_leftovers_is_empty(lo))
+            continue;
+        bp_backup_leftovers_clean_async(lo, lj->mon, bp_leftover_jobs_cb, task);
+        return;
+    }
+    g_task_return_int(task, lj->removed);
+    g_object_unref(task);
+}
+
+
+void
+bp_backup_leftovers_clean_jobs_async(GPtrArray *jobs,
+                                     BpQmpMonitor *mon,
+                                     GAsyncReadyCallback callback,
+                                     gpointer user_data)
+{
+    GTask *task = g_task_new(NULL, NULL, callback, user_data);
+    BpLeftoverJobs *lj = g_new0(BpLeftoverJobs, 1);
+
+    g_task_set_source_tag(task, bp_backup_leftovers_clean_async);
+    lj->jobs = g_ptr_array_ref(jobs);
+    lj->mon = mon ? g_object_ref(mon) : NULL;
+    g_task_set_task_data(task, lj, (GDestroyNotify) bp_leftover_jobs_free);
+    bp_leftover_jobs_next(task);
 }

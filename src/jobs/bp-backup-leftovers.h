@@ -79,4 +79,16 @@ void bp_backup_leftovers_clean_async(const BpBackupLeftovers *lo,
                                      gpointer user_data);
 guint bp_backup_leftovers_clean_finish(GAsyncResult *result);
 
+/*
+ * The same for every interrupted backup in @jobs (BpStoreJob*; only
+ * kind "backup" rows with data are looked at), one after the other,
+ * through the monitor of @access (NULL when the domain does not run).
+ * A data column that cannot be parsed is logged and skipped.  Never
+ * fails; the total is given by bp_backup_leftovers_clean_finish().
+ */
+void bp_backup_leftovers_clean_jobs_async(GPtrArray *jobs,
+                                          BpQmpMonitor *mon,
+                                          GAsyncReadyCallback callback,
+                                          gpointer user_data);
+
 G_END_DECLS

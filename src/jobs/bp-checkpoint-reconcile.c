@@ -8,6 +8,7 @@
  */
 #include <config.h>
 
+#include "bp-backup-leftovers.h"
 #include "bp-backup-ops.h"
 #include "bp-checkpoint-priv.h"
 #include "util/bp-error.h"
@@ -277,6 +278,24 @@ bp_ckpt_reconcile_graph_cb(GObject *source G_GNUC_UNUSED, GAsyncResult *result,
 }
 
 
+static void
+bp_ckpt_reconcile_cleaned_cb(GObject *source G_GNUC_UNUSED, GAsyncResult *result,
+                             gpointer user_data)
+{
+    GTask *task = user_data;
+    BpCkptReconcile *op = g_task_get_task_data(task);
+    guint removed = bp_backup_leftovers_clean_finish(result);
+
+    if (removed > 0) {
+        op->changed += removed;
+        g_message("domain %s: removed %u things interrupted backups had created",
+                  bp_block_access_get_def(op->access)->name, removed);
+    }
+    bp_block_access_read_graph_async(op->access, g_task_get_cancellable(task),
+                                     bp_ckpt_reconcile_graph_cb, task);
+}
+
+
 void
 bp_checkpoint_ops_reconcile_async(BpStore *store,
                                   gint64 domain_id,
@@ -318,7 +337,10 @@ bp_checkpoint_ops_reconcile_async(BpStore *store,
         bp_ckpt_reconcile_return(task, NULL);
         return;
     }
-    bp_block_access_read_graph_async(access, cancellable, bp_ckpt_reconcile_graph_cb, task);
+    /* What interrupted backups created goes first, so that the graph
+     * read below no longer has their nodes and temporary bitmaps. */
+    bp_backup_leftovers_clean_jobs_async(op->jobs, bp_block_access_get_monitor(access),
+                                         bp_ckpt_reconcile_cleaned_cb, task);
 }
 
 
