@@ -200,10 +200,12 @@ bp_backup_done_cb(GObject *source G_GNUC_UNUSED, GAsyncResult *result, gpointer 
     const char *none[] = { NULL };
     gint64 id;
     BpBackupProgress p = { 0 };
+    g_auto(GStrv) fallback = NULL;
     gboolean cancelled;
 
     if (job->op) {
         bp_backup_op_get_progress(job->op, &p);
+        fallback = bp_backup_op_get_fallback_disks(job->op);
         if (job->iface)
             bp_backup_job_tick(job);
     }
@@ -236,6 +238,9 @@ bp_backup_done_cb(GObject *source G_GNUC_UNUSED, GAsyncResult *result, gpointer 
                               g_variant_new_uint64(p.total - MIN(p.processed, p.total)));
     }
     g_variant_builder_add(&b, "{sv}", "success", g_variant_new_boolean(!err));
+    if (fallback && fallback[0])
+        g_variant_builder_add(&b, "{sv}", "fallback_full",
+                              g_variant_new_strv((const char *const *) fallback, -1));
     if (err)
         g_variant_builder_add(&b, "{sv}", "errmsg", g_variant_new_string(err->message));
     g_object_set_data_full(G_OBJECT(dom), BP_BACKUP_COMPLETED_KEY,

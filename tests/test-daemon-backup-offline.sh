@@ -142,6 +142,10 @@ r=$(dt_call --object-path $dom --method $D.BackupBegin "$inc" \
     "<domaincheckpoint><name>c2</name></domaincheckpoint>" "{'fallback-full': <true>}")
 case $r in "(objectpath '"*) ;; *) dt_fail "fallback BackupBegin: $r" ;; esac
 wait_end fallback && dt_pass "fallback backup completed"
+case $info in
+    *"'fallback_full': <['vdb']>"*) dt_pass "completed job info names the fallback disk" ;;
+    *) dt_fail "completed job info: $info" ;;
+esac
 same fallback c2
 case $("$QEMU_IMG" info "$dir/vdb.qcow2.c2") in
     *"backing file"*) dt_fail "vdb's fallback target has a backing file" ;;

@@ -128,6 +128,9 @@ bp_backup_plan_disk(BpBackupOp *op, BpBackupDiskDef *dd, const BpStoreBackup *cr
             t->fallback = g_strdup(invalid->message);
             g_clear_pointer(&t->bitmap, g_free);
             g_clear_pointer(&t->backing, g_free);
+            /* backup-dumpxml tells what is done for this disk */
+            dd->backupmode = BP_BACKUP_DISK_MODE_FULL;
+            g_clear_pointer(&dd->incremental, g_free);
         }
     }
     if (op->flags & BP_BACKUP_BEGIN_REUSE_EXTERNAL) {

@@ -131,6 +131,9 @@ void bp_backup_op_set_started_func(BpBackupOp *op, BpBackupStartedFunc func,
 char *bp_backup_op_get_xml(BpBackupOp *op);
 /* The target names of the disks taking part. */
 GStrv bp_backup_op_get_disks(BpBackupOp *op);
+/* The target names of the incremental disks copied in full instead
+ * (BP_BACKUP_BEGIN_FALLBACK_FULL); an empty vector when none. */
+GStrv bp_backup_op_get_fallback_disks(BpBackupOp *op);
 
 /* The progress so far (refreshed from query-jobs while copying). */
 void bp_backup_op_get_progress(BpBackupOp *op, BpBackupProgress *progress);

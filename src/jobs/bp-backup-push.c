@@ -659,6 +659,25 @@ bp_backup_op_get_disks(BpBackupOp *op)
 }
 
 
+GStrv
+bp_backup_op_get_fallback_disks(BpBackupOp *op)
+{
+    GStrvBuilder *b = g_strv_builder_new();
+    GStrv v;
+    size_t i;
+
+    for (i = 0; i < op->targets->len; i++) {
+        BpBackupTarget *t = op->targets->pdata[i];
+
+        if (t->fallback)
+            g_strv_builder_add(b, t->target);
+    }
+    v = g_strv_builder_end(b);
+    g_strv_builder_unref(b);
+    return v;
+}
+
+
 void
 bp_backup_op_get_progress(BpBackupOp *op, BpBackupProgress *progress)
 {
