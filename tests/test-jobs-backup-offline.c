@@ -35,6 +35,7 @@
 #include <glib/gstdio.h>
 
 #include "checkpointtest.h"
+#include "jobs/bp-backup-leftovers.h"
 #include "jobs/bp-backup-ops.h"
 #include "jobs/bp-domain-ops.h"
 #include "qemu/bp-qemu-sync.h"
@@ -594,10 +595,51 @@ test_crash_offline(void)
 }
 
 
+/* The record of what a backup creates survives the catalogue (JSON) and
+ * refuses what it did not write. */
+static void
+test_leftovers_json(void)
+{
+    g_autoptr(BpBackupLeftovers) lo = bp_backup_leftovers_new();
+    g_autoptr(BpBackupLeftovers) back = NULL;
+    g_autoptr(BpBackupLeftovers) empty = NULL;
+    g_autoptr(GError) error = NULL;
+    g_autofree char *json = NULL;
+    g_autofree char *again = NULL;
+    const char *bad[] = { "[1]", "{\"files\": [1]}", "{\"bitmaps\": [{\"node\": \"n\"}]}",
+                          "{\"bitmaps\": \"x\"}", "{\"bitmaps\": [1]}", "not json" };
+
+    g_assert_true(bp_backup_leftovers_is_empty(lo));
+    bp_backup_leftovers_add_file(lo, "/t/vda.c1");
+    bp_backup_leftovers_add_node(lo, "bp-backup-vda-file");
+    bp_backup_leftovers_add_node(lo, "bp-backup-vda");
+    bp_backup_leftovers_add_job(lo, "bp-backup-vda");
+    bp_backup_leftovers_add_bitmap(lo, "bp-vda-0-fmt", "backup-vda");
+    bp_backup_leftovers_add_export(lo, "bp-pull-vda");
+    bp_backup_leftovers_set_qsd(lo, "/run/x/backup");
+    g_assert_false(bp_backup_leftovers_is_empty(lo));
+    json = bp_backup_leftovers_to_json(lo);
+    g_assert_nonnull(strstr(json, "\"backup-vda\""));
+    back = bp_backup_leftovers_from_json(json, &error);
+    g_assert_no_error(error);
+    again = bp_backup_leftovers_to_json(back);
+    g_assert_cmpstr(json, ==, again);
+    empty = bp_backup_leftovers_from_json(NULL, &error);
+    g_assert_no_error(error);
+    g_assert_true(bp_backup_leftovers_is_empty(empty));
+    for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
+        g_assert_null(bp_backup_leftovers_from_json(bad[i], &error));
+        g_assert_error(error, BP_ERROR, BP_ERROR_INVALID_ARGUMENT);
+        g_clear_error(&error);
+    }
+}
+
+
 int
 main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/jobs/backup-offline/leftovers-json", test_leftovers_json);
     g_test_add_func("/jobs/backup-offline/push", test_offline_push);
     g_test_add_func("/jobs/backup-offline/fallback", test_offline_fallback);
     g_test_add_func("/jobs/backup-offline/disk-failure", test_offline_disk_failure);

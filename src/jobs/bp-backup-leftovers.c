@@ -235,10 +235,14 @@ bp_backup_leftovers_from_json(const char *data, GError **error)
         !bp_leftovers_get_strings(o, "exports", lo->exports, error))
         return NULL;
     if (json_object_has_member(o, "bitmaps")) {
-        JsonArray *a = json_object_get_array_member(o, "bitmaps");
+        JsonNode *list = json_object_get_member(o, "bitmaps");
+        JsonArray *a = JSON_NODE_HOLDS_ARRAY(list) ? json_node_get_array(list) : NULL;
 
-        for (guint i = 0; a && i < json_array_get_length(a); i++) {
-            JsonObject *b = json_array_get_object_element(a, i);
+        /* Not a list: one round that fails below. */
+        for (guint i = 0; !a || i < json_array_get_length(a); i++) {
+            JsonNode *elem = a ? json_array_get_element(a, i) : NULL;
+            JsonObject *b = elem && JSON_NODE_HOLDS_OBJECT(elem) ? json_node_get_object(elem)
+                                                                : NULL;
             const char *node = b ? json_object_get_string_member_with_default(b, "node", NULL)
                                  : NULL;
             const char *name = b ? json_object_get_string_member_with_default(b, "name", NULL)
@@ -246,8 +250,8 @@ bp_backup_leftovers_from_json(const char *data, GError **error)
 
             if (!node || !name) {
                 g_set_error_literal(error, BP_ERROR, BP_ERROR_INVALID_ARGUMENT,
-                                    _("backup clean-up record: a bitmap without node "
-                                      "or name"));
+                                    _("backup clean-up record: 'bitmaps' is not a list "
+                                      "of objects with a node and a name"));
                 return NULL;
             }
             bp_backup_leftovers_add_bitmap(lo, node, name);
