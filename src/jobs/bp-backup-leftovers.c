@@ -301,6 +301,9 @@ typedef struct {
     GArray *cmds;               /* BpLeftoverCmd */
     guint next;
     guint removed;
+    GPid qsd_pid;               /* the temporary daemon being stopped */
+    gint64 qsd_deadline;
+    gboolean qsd_killed;
 } BpLeftoverClean;
 
 
@@ -340,36 +343,64 @@ bp_leftover_process_gone(GPid pid)
 }
 
 
-/* Terminates the temporary qemu-storage-daemon of runtime directory
+/* The pid of the temporary qemu-storage-daemon of runtime directory
  * @dir when it still runs (checked against its QMP socket, so that a
- * reused pid is left alone) and waits a little for it to exit. */
-static gboolean
-bp_leftover_stop_qsd(const char *dir)
+ * reused pid is left alone), else 0. */
+static GPid
+bp_leftover_qsd_pid(const char *dir)
 {
     g_autoptr(BpQsdLayout) layout = bp_qsd_layout_new(dir, TRUE);
     g_autofree char *text = NULL;
-    gint64 deadline;
     GPid pid;
 
     if (!g_file_get_contents(layout->pid_path, &text, NULL, NULL))
-        return FALSE;
+        return 0;
     pid = (GPid) g_ascii_strtoll(text, NULL, 10);
     if (pid <= 1 || !bp_qsd_process_matches(pid, layout->qmp_socket))
-        return FALSE;
-    g_message("stopping the temporary qemu-storage-daemon (pid %d) of an interrupted backup",
-              (int) pid);
-    kill(pid, SIGTERM);
-    deadline = g_get_monotonic_time() + BP_LEFTOVER_QSD_WAIT_MS * 1000;
-    while (!bp_leftover_process_gone(pid) && g_get_monotonic_time() < deadline)
-        g_usleep(50 * 1000);
-    if (!bp_leftover_process_gone(pid)) {
-        kill(pid, SIGKILL);
-        while (!bp_leftover_process_gone(pid) && g_get_monotonic_time() < deadline + G_USEC_PER_SEC)
-            g_usleep(50 * 1000);
-    }
+        return 0;
+    return pid;
+}
+
+
+static void
+bp_leftover_qsd_forget(const char *dir)
+{
+    g_autoptr(BpQsdLayout) layout = bp_qsd_layout_new(dir, TRUE);
+
     g_unlink(layout->qmp_socket);
     g_unlink(layout->pid_path);
-    return TRUE;
+}
+
+
+static void bp_leftover_clean_files(GTask *task);
+
+
+/* Polls the terminated temporary daemon; SIGKILL when SIGTERM was not
+ * enough in time, and gives up a second later. */
+static gboolean
+bp_leftover_qsd_poll_cb(gpointer data)
+{
+    GTask *task = data;
+    BpLeftoverClean *c = g_task_get_task_data(task);
+    gint64 now = g_get_monotonic_time();
+
+    if (!bp_leftover_process_gone(c->qsd_pid)) {
+        if (now < c->qsd_deadline)
+            return G_SOURCE_CONTINUE;
+        if (!c->qsd_killed) {
+            kill(c->qsd_pid, SIGKILL);
+            c->qsd_killed = TRUE;
+            c->qsd_deadline = now + G_USEC_PER_SEC;
+            return G_SOURCE_CONTINUE;
+        }
+        g_warning("the temporary qemu-storage-daemon (pid %d) of an interrupted backup "
+                  "does not exit", (int) c->qsd_pid);
+    } else {
+        c->removed++;
+    }
+    bp_leftover_qsd_forget(c->lo->qsd);
+    bp_leftover_clean_files(task);
+    return G_SOURCE_REMOVE;
 }
 
 
@@ -402,6 +433,7 @@ static void
 bp_leftover_clean_next(GTask *task)
 {
     BpLeftoverClean *c = g_task_get_task_data(task);
+    GSource *poll;
 
     if (c->mon && c->next < c->cmds->len) {
         const BpLeftoverCmd *cmd = &g_array_index(c->cmds, BpLeftoverCmd, c->next++);
@@ -429,8 +461,27 @@ bp_leftover_clean_next(GTask *task)
         }
         return;
     }
-    if (c->lo->qsd && bp_leftover_stop_qsd(c->lo->qsd))
-        c->removed++;
+    if (c->lo->qsd && (c->qsd_pid = bp_leftover_qsd_pid(c->lo->qsd)) > 0) {
+        g_message("stopping the temporary qemu-storage-daemon (pid %d) of an "
+                  "interrupted backup", (int) c->qsd_pid);
+        kill(c->qsd_pid, SIGTERM);
+        c->qsd_deadline = g_get_monotonic_time() + BP_LEFTOVER_QSD_WAIT_MS * 1000;
+        poll = g_timeout_source_new(50);
+        g_source_set_callback(poll, bp_leftover_qsd_poll_cb, task, NULL);
+        g_source_attach(poll, g_task_get_context(task));
+        g_source_unref(poll);
+        return;
+    }
+    bp_leftover_clean_files(task);
+}
+
+
+/* Deletes the files, last (the daemon that held them has gone). */
+static void
+bp_leftover_clean_files(GTask *task)
+{
+    BpLeftoverClean *c = g_task_get_task_data(task);
+
     for (guint i = 0; i < c->lo->files->len; i++) {
         const char *path = c->lo->files->pdata[i];
 

@@ -21,7 +21,9 @@
  *   - bitmaps: temporary bitmaps (node, name) that are not a checkpoint's;
  *   - exports: block-export ids (pull mode), deleted with force;
  *   - qsd: the runtime directory of a temporary qemu-storage-daemon
- *     (offline backups): its process (qsd.pid there) is terminated.
+ *     (offline backups): its process (qsd.pid there, if its command line
+ *     still names that directory's QMP socket) gets SIGTERM, SIGKILL
+ *     after 5 s; the main loop runs meanwhile.
  *
  * bp_backup_leftovers_clean_async() undoes the lot in the order exports,
  * jobs, bitmaps, nodes (when a QMP monitor of the domain's QEMU is
