@@ -174,9 +174,7 @@ gboolean bp_backup_ops_is_running(gint64 domain_id);
 
 /* For tests only: every copy started from now on is limited to
  * @bytes_per_second (0 = unlimited), so that a test can act while it
- * runs.  Without it, the environment variable BP_TEST_BACKUP_SPEED
- * (bytes per second) does the same for a whole process (the daemon's
- * tests). */
+ * runs. */
 void bp_backup_ops_set_test_speed(guint64 bytes_per_second);
 
 G_END_DECLS

@@ -23,20 +23,6 @@
 static guint64 bp_backup_test_speed;
 
 
-/* The copy speed limit of tests: bp_backup_ops_set_test_speed(), else
- * $BP_TEST_BACKUP_SPEED (bytes per second; for the daemon's tests). */
-static guint64
-bp_backup_speed(void)
-{
-    const char *env;
-
-    if (bp_backup_test_speed)
-        return bp_backup_test_speed;
-    env = g_getenv("BP_TEST_BACKUP_SPEED");
-    return env ? g_ascii_strtoull(env, NULL, 10) : 0;
-}
-
-
 void
 bp_backup_target_free(BpBackupTarget *t)
 {
@@ -480,7 +466,7 @@ bp_backup_step_run(BpBackupOp *op)
                 BpQmpBackupArgs args = {
                     .job_id = t->job, .device = t->base_node, .target = t->fmt_node,
                     .sync = t->bitmap ? "incremental" : "full", .bitmap = t->bitmap,
-                    .speed = bp_backup_speed(),
+                    .speed = bp_backup_test_speed,
                 };
 
                 json_array_add_object_element(a, bp_qmp_action_new("blockdev-backup",
