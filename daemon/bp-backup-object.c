@@ -421,10 +421,11 @@ bp_backup_list_authorized(BpMethodArgs *args)
     g_variant_builder_init(&all, G_VARIANT_TYPE("aa{sv}"));
     for (guint i = 0; i < list->len; i++) {
         BpStoreBackup *bk = list->pdata[i];
-        GVariantBuilder one, disks, results;
+        GVariantBuilder one, disks, disk_bytes, results;
 
         g_variant_builder_init(&one, G_VARIANT_TYPE("a{sv}"));
         g_variant_builder_init(&disks, G_VARIANT_TYPE("a(sss)"));
+        g_variant_builder_init(&disk_bytes, G_VARIANT_TYPE("a(stt)"));
         g_variant_builder_init(&results, G_VARIANT_TYPE("aa{sv}"));
         for (guint j = 0; j < bk->disks->len; j++) {
             BpStoreBackupDisk *d = bk->disks->pdata[j];
@@ -432,12 +433,12 @@ bp_backup_list_authorized(BpMethodArgs *args)
 
             g_variant_builder_add(&disks, "(sss)", d->target, d->path ? d->path : "",
                                   d->format ? d->format : "");
+            g_variant_builder_add(&disk_bytes, "(stt)", d->target, d->bytes,
+                                  d->bytes_total);
             g_variant_builder_init(&r, G_VARIANT_TYPE("a{sv}"));
             g_variant_builder_add(&r, "{sv}", "target", g_variant_new_string(d->target));
             g_variant_builder_add(&r, "{sv}", "kind",
                                   g_variant_new_string(bp_store_backup_kind_to_string(d->kind)));
-            g_variant_builder_add(&r, "{sv}", "bytes", g_variant_new_uint64(d->bytes));
-            g_variant_builder_add(&r, "{sv}", "bytes_total", g_variant_new_uint64(d->bytes_total));
             if (d->error)
                 g_variant_builder_add(&r, "{sv}", "error", g_variant_new_string(d->error));
             g_variant_builder_add(&results, "a{sv}", &r);
@@ -459,6 +460,7 @@ bp_backup_list_authorized(BpMethodArgs *args)
         g_variant_builder_add(&one, "{sv}", "bytes", g_variant_new_uint64(bk->bytes));
         g_variant_builder_add(&one, "{sv}", "bytes_total", g_variant_new_uint64(bk->bytes_total));
         g_variant_builder_add(&one, "{sv}", "disks", g_variant_builder_end(&disks));
+        g_variant_builder_add(&one, "{sv}", "disk_bytes", g_variant_builder_end(&disk_bytes));
         g_variant_builder_add(&one, "{sv}", "disk_results", g_variant_builder_end(&results));
         if (bk->error)
             g_variant_builder_add(&one, "{sv}", "errmsg", g_variant_new_string(bk->error));

@@ -5,6 +5,7 @@
 #include <config.h>
 
 #include "bp-backup-object.h"
+#include "bp-restore-object.h"
 #include "bp-daemon.h"
 #include "bp-domain-object.h"
 #include "bp-log.h"
@@ -789,6 +790,7 @@ bp_daemon_domain_new(BpDaemon *daemon, gint64 id, BpDomainDef *def)
                      G_CALLBACK(bp_daemon_domain_handle_list_disks), dom);
     bp_checkpoint_connect_domain_methods(dom, dom->iface);
     bp_backup_connect_domain_methods(dom, dom->iface);
+    bp_restore_connect_domain_methods(dom, dom->iface);
     bp_method_connect_unimplemented(daemon, dom->iface, bp_domain_read_methods);
 
     bp_object_skeleton_set_domain(dom->object, dom->iface);
