@@ -278,8 +278,12 @@ test_offline_push(void)
         BpBackupProgress p;
 
         bp_backup_ops_set_test_speed(1 << 20);
-        op = bp_backup_ops_begin_async(d->store, d->id, d->access, NULL, NULL, 0,
-                                       g_get_real_time() / G_USEC_PER_SEC, NULL,
+        g_autofree char *fa3 = target_path(d->vda, "c3");
+        g_autofree char *fb3 = target_path(d->vdb, "c3");
+
+        op = bp_backup_ops_begin_async(d->store, d->id, d->access, NULL,
+                                       "<domaincheckpoint><name>c3</name></domaincheckpoint>",
+                                       0, g_get_real_time() / G_USEC_PER_SEC, NULL,
                                        bk_done_cb, &r);
         g_assert_nonnull(op);
         do {
@@ -301,6 +305,19 @@ test_offline_push(void)
         g_clear_error(&r.error);
         assert_no_temp_qsd(d);
         g_assert_false(bp_backup_ops_is_running(d->id));
+        /* Nothing of it is left; c2 is still the current checkpoint. */
+        g_assert_false(g_file_test(fa3, G_FILE_TEST_EXISTS));
+        g_assert_false(g_file_test(fb3, G_FILE_TEST_EXISTS));
+        g_assert_null(ct_row(d, "c3"));
+        g_assert_null(qt_bitmap_flags(d->vda, "c3"));
+        g_assert_cmpuint(ct_jobs(d), ==, 0);
+        {
+            g_autoptr(BpStoreCheckpoint) cur = bp_store_checkpoint_get_current(d->store, d->id,
+                                                                              &error);
+
+            g_assert_no_error(error);
+            g_assert_cmpstr(cur->name, ==, "c2");
+        }
     }
     bp_test_rmdir(dir);
 }
