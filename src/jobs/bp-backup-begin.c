@@ -133,14 +133,12 @@ bp_backup_plan_disk(BpBackupOp *op, BpBackupDiskDef *dd, const BpStoreBackup *cr
             g_clear_pointer(&dd->incremental, g_free);
         }
     }
-    if (op->flags & BP_BACKUP_BEGIN_REUSE_EXTERNAL) {
-        if (!g_file_test(t->path, G_FILE_TEST_EXISTS)) {
-            g_set_error(error, BP_ERROR, BP_ERROR_INVALID_ARGUMENT,
-                        _("backup target '%s' of disk '%s' does not exist "
-                          "(required with reuse-external)"), t->path, dd->name);
-            return FALSE;
-        }
-        return TRUE;
+    if ((op->flags & BP_BACKUP_BEGIN_REUSE_EXTERNAL) &&
+        !g_file_test(t->path, G_FILE_TEST_EXISTS)) {
+        g_set_error(error, BP_ERROR, BP_ERROR_INVALID_ARGUMENT,
+                    _("backup target '%s' of disk '%s' does not exist "
+                      "(required with reuse-external)"), t->path, dd->name);
+        return FALSE;
     }
     return TRUE;
 }
@@ -156,46 +154,43 @@ bp_backup_plan_incremental(BpBackupOp *op, BpBackupDiskDef *dd, BpBackupTarget *
                            const BpStoreBackup *creator, GError **error)
 {
     g_autoptr(BpPlan) part = bp_plan_new();
+    g_autoptr(BpStoreCheckpoint) base = NULL;
+    g_autoptr(GError) local = NULL;
+    const char *bitmap = NULL;
     size_t i;
 
-    {
-        g_autoptr(BpStoreCheckpoint) base = NULL;
-        const char *bitmap = NULL;
-        g_autoptr(GError) local = NULL;
+    if (!(base = bp_store_checkpoint_get(op->store, op->domain_id, dd->incremental,
+                                         error)))
+        return FALSE;
+    for (i = 0; i < base->disks->len; i++) {
+        BpStoreCheckpointDisk *cd = base->disks->pdata[i];
 
-        if (!(base = bp_store_checkpoint_get(op->store, op->domain_id, dd->incremental,
-                                             error)))
-            return FALSE;
-        for (i = 0; i < base->disks->len; i++) {
-            BpStoreCheckpointDisk *cd = base->disks->pdata[i];
+        if (g_str_equal(cd->target, dd->name))
+            bitmap = cd->bitmap;
+    }
+    if (base->state != BP_STORE_CHECKPOINT_READY || !bitmap) {
+        g_set_error(error, BP_ERROR, BP_ERROR_CHECKPOINT_INCONSISTENT,
+                    _("checkpoint '%s' cannot be the base of an incremental backup "
+                      "of disk '%s': %s"), dd->incremental, dd->name,
+                    !bitmap ? _("the checkpoint does not include the disk")
+                            : base->reason ? base->reason
+                            : _("the checkpoint is not ready"));
+        return FALSE;
+    }
+    t->bitmap = bp_planner_backup_bitmap_name(dd->name);
+    if (!bp_planner_backup_bitmap(part, op->graph, dd->name, bitmap, NULL,
+                                  t->bitmap, &local)) {
+        g_set_error(error, BP_ERROR, local->code,
+                    _("checkpoint '%s' cannot be the base of an incremental backup "
+                      "of disk '%s': %s"), dd->incremental, dd->name, local->message);
+        return FALSE;
+    }
+    if (creator) {
+        for (i = 0; i < creator->disks->len; i++) {
+            BpStoreBackupDisk *bd = creator->disks->pdata[i];
 
-            if (g_str_equal(cd->target, dd->name))
-                bitmap = cd->bitmap;
-        }
-        if (base->state != BP_STORE_CHECKPOINT_READY || !bitmap) {
-            g_set_error(error, BP_ERROR, BP_ERROR_CHECKPOINT_INCONSISTENT,
-                        _("checkpoint '%s' cannot be the base of an incremental backup "
-                          "of disk '%s': %s"), dd->incremental, dd->name,
-                        !bitmap ? _("the checkpoint does not include the disk")
-                                : base->reason ? base->reason
-                                : _("the checkpoint is not ready"));
-            return FALSE;
-        }
-        t->bitmap = bp_planner_backup_bitmap_name(dd->name);
-        if (!bp_planner_backup_bitmap(part, op->graph, dd->name, bitmap, NULL,
-                                      t->bitmap, &local)) {
-            g_set_error(error, BP_ERROR, local->code,
-                        _("checkpoint '%s' cannot be the base of an incremental backup "
-                          "of disk '%s': %s"), dd->incremental, dd->name, local->message);
-            return FALSE;
-        }
-        if (creator) {
-            for (i = 0; i < creator->disks->len; i++) {
-                BpStoreBackupDisk *bd = creator->disks->pdata[i];
-
-                if (g_str_equal(bd->target, dd->name))
-                    t->backing = g_strdup(bd->path);
-            }
+            if (g_str_equal(bd->target, dd->name))
+                t->backing = g_strdup(bd->path);
         }
     }
     bp_plan_append(op->plan, g_steal_pointer(&part));
