@@ -14,7 +14,9 @@
 #   blkpointd SIGKILLed during an offline backup and started again: no
 #   temporary qemu-storage-daemon left, the target files removed, the
 #   backup failed, its checkpoint gone; the next incremental from the
-#   old base restores equal.
+#   old base restores equal; the same for a backup of the running domain
+#   (its QEMU job and nodes gone after the reconnect, so that the next
+#   backup works and restores equal).
 
 set -u
 
@@ -204,5 +206,55 @@ r=$(dt_call --object-path $dom --method $D.BackupBegin "$inc2" \
 case $r in "(objectpath '"*) ;; *) dt_fail "BackupBegin after the restart: $r" ;; esac
 wait_end after-restart && dt_pass "incremental from c2 after the restart completed"
 same after-restart c4
+
+# blkpointd killed during a backup of the running domain: after the
+# restart (reconnect, reconcile) its QEMU job and nodes are gone, which
+# the next backup needs (the same job id and node names).
+start
+write vda 0 $((128 * CL)) 0xa5
+BP_TEST_BACKUP_SPEED=$((1 << 20))
+dt_stop_daemon
+dt_start_daemon "$log" $dargs || dt_finish
+dt_wait_prop $dom Domain State "(<'running'>,)" || dt_fail "not running: $(state)"
+inc4="<domainbackup><incremental>c4</incremental></domainbackup>"
+r=$(dt_call --object-path $dom --method $D.BackupBegin "$inc4" \
+    "<domaincheckpoint><name>c5</name></domaincheckpoint>" '{}')
+case $r in "(objectpath '"*) ;; *) dt_fail "running BackupBegin before the kill: $r" ;; esac
+sleep 0.5
+kill -KILL "$dt_daemon_pid"
+wait "$dt_daemon_pid" 2>/dev/null
+[ -e "$dir/vda.qcow2.c5" ] || dt_fail "no target file while the running backup ran"
+BP_TEST_BACKUP_SPEED=$((8 << 20))
+dt_start_daemon "$log" $dargs || dt_finish
+dt_wait_prop $dom Domain State "(<'running'>,)" || dt_fail "after restart: $(state)"
+for _i in $(seq 1 100); do
+    list=$(dt_call --object-path $dom --method $D.ListBackups '{}')
+    case $list in *"'status': <'failed'>, 'incremental': <'c4'>, 'checkpoint': <'c5'>"*) break ;; esac
+    sleep 0.1
+done
+case $list in
+    *"'status': <'failed'>, 'incremental': <'c4'>, 'checkpoint': <'c5'>"*)
+        dt_pass "interrupted backup of the running domain recorded failed" ;;
+    *) dt_fail "interrupted running backup: $list" ;;
+esac
+[ ! -e "$dir/vda.qcow2.c5" ] && [ ! -e "$dir/vdb.qcow2.c5" ] &&
+    dt_pass "its target files removed" || dt_fail "running backup's target files left"
+r=$(dt_call --object-path $dom --method $D.CheckpointLookupByName c5 '{}')
+dt_expect_error NoCheckpoint "$r" && dt_pass "its checkpoint removed" || dt_fail "c5: $r"
+for d in vda vdb; do
+    "$QEMU_IMG" convert -f raw -O raw "nbd+unix:///$d?socket=$sock" "$dir/$d-t6.raw" ||
+        dt_fail "copy $d"
+done
+r=$(dt_call --object-path $dom --method $D.BackupBegin "$inc4" \
+    "<domaincheckpoint><name>c6</name></domaincheckpoint>" '{}')
+case $r in "(objectpath '"*) ;; *) dt_fail "BackupBegin after the restart: $r" ;; esac
+wait_end running-after-restart &&
+    dt_pass "the next backup of the running domain completed (no job or node left)"
+for d in vda vdb; do
+    "$QEMU_IMG" compare -q -f raw -F qcow2 "$dir/$d-t6.raw" "$dir/$d.qcow2.c6" &&
+        dt_pass "running-after-restart: $d backup equals the disk" ||
+        dt_fail "running-after-restart: $d backup differs"
+done
+r=$(dt_call --object-path $dom --method $D.Destroy '{}')
 
 dt_finish
