@@ -23,7 +23,9 @@
  *     domain and shut-off domain): reconciliation leaves no QEMU job,
  *     node, temporary bitmap or temporary daemon, removes the target
  *     files, records the backup failed and drops its checkpoint; the
- *     next incremental from the old base restores exactly.
+ *     next incremental from the old base restores exactly; a temporary
+ *     daemon that no record names (its backup died before writing its
+ *     rows) is stopped by reconciliation too.
  */
 #include <config.h>
 
@@ -612,6 +614,55 @@ test_crash_offline(void)
 }
 
 
+/* A temporary daemon whose backup died before writing its rows (so no
+ * record names it) is stopped by reconciliation all the same, even on a
+ * domain without checkpoints or jobs. */
+static void
+test_stale_temp_daemon(void)
+{
+    g_autofree char *dir = bp_test_mkdtemp();
+    g_autoptr(CtDomain) d = NULL;
+    g_autoptr(GError) error = NULL;
+    g_autofree char *rt = NULL;
+    g_autofree char *chardev = NULL;
+    g_autofree char *pidfile = NULL;
+    g_autofree char *blockdev = NULL;
+    g_autoptr(BpQsdLayout) layout = NULL;
+    const char *qsd = g_getenv("QEMU_STORAGE_DAEMON");
+    GPid child;
+    guint changed = 0;
+    int i;
+
+    qt_require_tools();
+    d = ct_domain_new(dir, "stale", 0);
+    rt = g_build_filename(dir, "run", d->name, BP_BACKUP_TEMP_SUBDIR, NULL);
+    g_assert_cmpint(g_mkdir_with_parents(rt, 0700), ==, 0);
+    layout = bp_qsd_layout_new(rt, TRUE);
+    chardev = g_strdup_printf("socket,id=qmp,path=%s,server=on,wait=off", layout->qmp_socket);
+    blockdev = g_strdup_printf("driver=file,node-name=f,filename=%s,read-only=on", d->vda);
+    {
+        const char *argv[] = { qsd, "--chardev", chardev, "--monitor", "chardev=qmp",
+                               "--blockdev", blockdev, "--pidfile", layout->pid_path, NULL };
+
+        g_assert_true(g_spawn_async(NULL, (char **) argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD |
+                                    G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, &child, &error));
+        g_assert_no_error(error);
+    }
+    for (i = 0; i < 200 && !g_file_test(layout->pid_path, G_FILE_TEST_EXISTS); i++)
+        g_usleep(10 * 1000);
+    g_assert_true(bp_qsd_process_matches(child, layout->qmp_socket));
+
+    g_assert_true(ct_reconcile(d, &changed, &error));
+    g_assert_no_error(error);
+    g_assert_cmpuint(changed, ==, 1);
+    assert_no_temp_qsd(d);
+    g_assert_false(bp_qsd_process_matches(child, layout->qmp_socket));
+    waitpid(child, NULL, 0);
+    g_spawn_close_pid(child);
+    bp_test_rmdir(dir);
+}
+
+
 /* The record of what a backup creates survives the catalogue (JSON) and
  * refuses what it did not write. */
 static void
@@ -662,5 +713,6 @@ main(int argc, char **argv)
     g_test_add_func("/jobs/backup-offline/disk-failure", test_offline_disk_failure);
     g_test_add_func("/jobs/backup-offline/crash-running", test_crash_running);
     g_test_add_func("/jobs/backup-offline/crash-offline", test_crash_offline);
+    g_test_add_func("/jobs/backup-offline/stale-temp-daemon", test_stale_temp_daemon);
     return g_test_run();
 }

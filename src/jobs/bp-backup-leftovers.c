@@ -544,6 +544,7 @@ bp_backup_leftovers_clean_finish(GAsyncResult *result)
 typedef struct {
     GPtrArray *jobs;
     BpQmpMonitor *mon;
+    char *temp_qsd_dir;         /* looked at after the jobs, or NULL */
     guint next;
     guint removed;
 } BpLeftoverJobs;
@@ -554,6 +555,7 @@ bp_leftover_jobs_free(BpLeftoverJobs *lj)
 {
     g_ptr_array_unref(lj->jobs);
     g_clear_object(&lj->mon);
+    g_free(lj->temp_qsd_dir);
     g_free(lj);
 }
 
@@ -593,6 +595,14 @@ bp_leftover_jobs_next(GTask *task)
         bp_backup_leftovers_clean_async(lo, lj->mon, bp_leftover_jobs_cb, task);
         return;
     }
+    if (lj->temp_qsd_dir) {
+        g_autoptr(BpBackupLeftovers) lo = bp_backup_leftovers_new();
+
+        bp_backup_leftovers_set_qsd(lo, lj->temp_qsd_dir);
+        g_clear_pointer(&lj->temp_qsd_dir, g_free);
+        bp_backup_leftovers_clean_async(lo, NULL, bp_leftover_jobs_cb, task);
+        return;
+    }
     g_task_return_int(task, lj->removed);
     g_object_unref(task);
 }
@@ -601,6 +611,7 @@ bp_leftover_jobs_next(GTask *task)
 void
 bp_backup_leftovers_clean_jobs_async(GPtrArray *jobs,
                                      BpQmpMonitor *mon,
+                                     const char *temp_qsd_dir,
                                      GAsyncReadyCallback callback,
                                      gpointer user_data)
 {
@@ -610,6 +621,7 @@ bp_backup_leftovers_clean_jobs_async(GPtrArray *jobs,
     g_task_set_source_tag(task, bp_backup_leftovers_clean_async);
     lj->jobs = g_ptr_array_ref(jobs);
     lj->mon = mon ? g_object_ref(mon) : NULL;
+    lj->temp_qsd_dir = g_strdup(temp_qsd_dir);
     g_task_set_task_data(task, lj, (GDestroyNotify) bp_leftover_jobs_free);
     bp_leftover_jobs_next(task);
 }

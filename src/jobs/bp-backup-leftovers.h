@@ -84,12 +84,15 @@ guint bp_backup_leftovers_clean_finish(GAsyncResult *result);
 /*
  * The same for every interrupted backup in @jobs (BpStoreJob*; only
  * kind "backup" rows with data are looked at), one after the other,
- * through the monitor of @access (NULL when the domain does not run).
- * A data column that cannot be parsed is logged and skipped.  Never
- * fails; the total is given by bp_backup_leftovers_clean_finish().
+ * through @mon (NULL when the domain does not run).  A data column that
+ * cannot be parsed is logged and skipped.  Then, when @temp_qsd_dir is
+ * not NULL, a temporary qemu-storage-daemon still running there is
+ * stopped too (one whose backup ended before it could write its record).
+ * Never fails; the total is given by bp_backup_leftovers_clean_finish().
  */
 void bp_backup_leftovers_clean_jobs_async(GPtrArray *jobs,
                                           BpQmpMonitor *mon,
+                                          const char *temp_qsd_dir,
                                           GAsyncReadyCallback callback,
                                           gpointer user_data);
 

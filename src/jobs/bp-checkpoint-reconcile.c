@@ -291,6 +291,10 @@ bp_ckpt_reconcile_cleaned_cb(GObject *source G_GNUC_UNUSED, GAsyncResult *result
         g_message("domain %s: removed %u things interrupted backups had created",
                   bp_block_access_get_def(op->access)->name, removed);
     }
+    if (op->rows->len == 0 && op->jobs->len == 0) {
+        bp_ckpt_reconcile_return(task, NULL);
+        return;
+    }
     bp_block_access_read_graph_async(op->access, g_task_get_cancellable(task),
                                      bp_ckpt_reconcile_graph_cb, task);
 }
@@ -307,6 +311,7 @@ bp_checkpoint_ops_reconcile_async(BpStore *store,
     GTask *task = g_task_new(NULL, cancellable, callback, user_data);
     BpCkptReconcile *op = g_new0(BpCkptReconcile, 1);
     g_autoptr(GPtrArray) jobs = NULL;
+    g_autofree char *stale = NULL;
     GError *err = NULL;
 
     g_task_set_source_tag(task, bp_checkpoint_ops_reconcile_async);
@@ -333,14 +338,16 @@ bp_checkpoint_ops_reconcile_async(BpStore *store,
               !bp_backup_ops_is_running(domain_id))))
             g_ptr_array_add(op->jobs, g_ptr_array_steal_index(jobs, i--));
     }
-    if (op->rows->len == 0 && op->jobs->len == 0) {
-        bp_ckpt_reconcile_return(task, NULL);
-        return;
-    }
     /* What interrupted backups created goes first, so that the graph
-     * read below no longer has their nodes and temporary bitmaps. */
+     * read below no longer has their nodes and temporary bitmaps; a
+     * shut-off domain's temporary daemon goes even without a record
+     * (its backup ended before it wrote its rows). */
+    if (bp_block_access_get_kind(access) == BP_BLOCK_ACCESS_OFFLINE &&
+        !bp_backup_ops_is_running(domain_id))
+        stale = g_build_filename(bp_block_access_get_runtime_dir(access),
+                                 BP_BACKUP_TEMP_SUBDIR, NULL);
     bp_backup_leftovers_clean_jobs_async(op->jobs, bp_block_access_get_monitor(access),
-                                         bp_ckpt_reconcile_cleaned_cb, task);
+                                         stale, bp_ckpt_reconcile_cleaned_cb, task);
 }
 
 
