@@ -64,7 +64,11 @@
  * removed (from the QEMU still running, by terminating the temporary
  * daemon, by deleting the files), the backup row says failed and the
  * new checkpoint goes with its bitmaps, since its backup never
- * concluded.
+ * concluded.  Dying between steps 2 and 3 leaves empty target files
+ * that no record names (a file is only listed once it is ours, so that
+ * clean-up never deletes someone else's); a shut-off domain's temporary
+ * daemon started before step 3 is found by its directory
+ * (BP_BACKUP_TEMP_SUBDIR) and stopped all the same.
  */
 #pragma once
 
