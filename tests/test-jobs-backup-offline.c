@@ -325,6 +325,35 @@ test_offline_push(void)
 }
 
 
+/* vda is a two-layer chain: the temporary daemon opens the whole chain
+ * and the backups equal the chain's contents. */
+static void
+test_offline_chain(void)
+{
+    g_autofree char *dir = bp_test_mkdtemp();
+    g_autoptr(CtDomain) d = NULL;
+    g_autoptr(GError) error = NULL;
+    g_autofree char *fa2 = NULL, *o = NULL;
+
+    qt_require_tools();
+    /* data in the backing layer: written, then committed down */
+    d = ct_domain_new(dir, "chain", CT_CHAIN);
+    write_disks(d, 0, 0xa0, 0, 0xb0, 6 << 20);
+    o = qt_qemu_img("commit", "-q", d->vda, NULL);
+    full_c1(d);
+    write_disks(d, 9 * CL, 0xa7, 9 * CL, 0xb7, CL);
+    run_backup(d, "<domainbackup><incremental>c1</incremental></domainbackup>",
+               "<domaincheckpoint><name>c2</name></domaincheckpoint>", 0, &error);
+    g_assert_no_error(error);
+    fa2 = target_path(d->vda, "c2");
+    assert_same(d->vda, fa2);
+    g_assert_null(qt_bitmap_flags(d->vda_base, "c2"));
+    g_assert_nonnull(qt_bitmap_flags(d->vda, "c2"));
+    assert_no_temp_qsd(d);
+    bp_test_rmdir(dir);
+}
+
+
 static void
 test_offline_fallback(void)
 {
@@ -709,6 +738,7 @@ main(int argc, char **argv)
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/jobs/backup-offline/leftovers-json", test_leftovers_json);
     g_test_add_func("/jobs/backup-offline/push", test_offline_push);
+    g_test_add_func("/jobs/backup-offline/chain", test_offline_chain);
     g_test_add_func("/jobs/backup-offline/fallback", test_offline_fallback);
     g_test_add_func("/jobs/backup-offline/disk-failure", test_offline_disk_failure);
     g_test_add_func("/jobs/backup-offline/crash-running", test_crash_running);
