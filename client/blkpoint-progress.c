@@ -98,7 +98,7 @@ bp_progress_details(const BpProgress *p, gint64 now, const char *sep)
     if (p->total) {
         g_autofree char *total = bp_ctl_progress_size(p->total);
 
-        /* TRANSLATORS: bytes done "of" bytes in all, "1.2 GiB of 2.7 GiB" */
+        /* Translators: bytes done "of" bytes in all, "1.2 GiB of 2.7 GiB" */
         g_string_append_printf(out, _("%s of %s"), done, total);
     } else {
         g_string_append(out, done);
@@ -113,9 +113,9 @@ bp_progress_details(const BpProgress *p, gint64 now, const char *sep)
             guint64 eta = (guint64) ((double) (p->total - p->processed) / rate);
 
             g_string_append(out, sep);
-            /* TRANSLATORS: estimated time left, minutes:seconds */
-            g_string_append_printf(out, _("ETA %" G_GUINT64_FORMAT ":%02u"),
-                                   eta / 60, (unsigned) (eta % 60));
+            /* Translators: estimated time left, minutes:seconds */
+            g_string_append_printf(out, _("ETA %llu:%02u"),
+                                   (unsigned long long) (eta / 60), (unsigned) (eta % 60));
         }
     }
     return g_string_free(out, FALSE);
@@ -205,7 +205,7 @@ bp_ctl_progress_finish(BpProgress *p, gboolean success)
         g_autofree char *size = bp_ctl_progress_size(bytes);
         double secs = (double) (now - p->start) / G_USEC_PER_SEC;
 
-        /* TRANSLATORS: "2.7 GiB in 23.1 s": bytes copied and time taken */
+        /* Translators: "2.7 GiB in 23.1 s": bytes copied and time taken */
         line = g_strdup_printf(_("%s: [100 %%]  %s in %.1f s"), p->label,
                                size, secs);
         if (p->tty) {

@@ -154,7 +154,7 @@ void bp_backup_op_cancel(BpBackupOp *op);
  * QMP can add target nodes (their own files, writable), transient
  * bitmaps, block jobs and NBD exports (pull mode); persistent bitmaps of
  * the disks cannot be changed (add them offline, see above).  The
- * result is a STORAGE access (bp_block_access_get_runtime_dir() names
+ * result is a STORAGE access (bp_block_access_get_config()->runtime_dir names
  * its directory, for the leftovers record).  Errors: those of starting
  * qemu-storage-daemon, BP_ERROR_BUSY when another process holds an
  * image for writing.  Close it with bp_backup_access_close_async() on

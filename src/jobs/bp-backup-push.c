@@ -120,7 +120,7 @@ bp_backup_list_leftovers(BpBackupOp *op)
             bp_backup_leftovers_add_bitmap(lo, t->base_node, t->bitmap);
     }
     if (op->offline)
-        bp_backup_leftovers_set_qsd(lo, bp_block_access_get_runtime_dir(op->access));
+        bp_backup_leftovers_set_qsd(lo, bp_block_access_get_config(op->access)->runtime_dir);
     bp_backup_leftovers_free(op->leftovers);
     op->leftovers = lo;
 }

@@ -108,10 +108,17 @@ bp_block_access_get_def(BpBlockAccess *access)
 }
 
 
-const char *
-bp_block_access_get_runtime_dir(BpBlockAccess *access)
+const BpQemuRuntimeConfig *
+bp_block_access_get_config(BpBlockAccess *access)
 {
-    return access->config ? access->config->runtime_dir : NULL;
+    return access->config;
+}
+
+
+BpDomainRun *
+bp_block_access_get_run(BpBlockAccess *access)
+{
+    return access->run;
 }
 
 

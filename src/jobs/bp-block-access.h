@@ -59,11 +59,12 @@ gboolean bp_block_access_is_live(BpBlockAccess *access);
 /* The definition the disks come from: as running (RUN) or the
  * persistent one. */
 const BpDomainDef *bp_block_access_get_def(BpBlockAccess *access);
-/* OFFLINE: the domain's runtime directory; STORAGE: the directory of
- * the temporary qemu-storage-daemon; RUN: NULL. */
-const char *bp_block_access_get_runtime_dir(BpBlockAccess *access);
 /* The QMP connection (RUN, STORAGE), else NULL. */
 BpQmpMonitor *bp_block_access_get_monitor(BpBlockAccess *access);
+/* RUN: the running domain (borrowed); otherwise NULL. */
+BpDomainRun *bp_block_access_get_run(BpBlockAccess *access);
+/* OFFLINE, STORAGE: the programs and runtime directory; otherwise NULL. */
+const BpQemuRuntimeConfig *bp_block_access_get_config(BpBlockAccess *access);
 
 /* Reads the node graph of every disk.  Errors: those of the runtime
  * (BP_ERROR_QEMU, BP_ERROR_OPERATION_INVALID when the domain stopped),

@@ -344,7 +344,7 @@ bp_checkpoint_ops_reconcile_async(BpStore *store,
      * (its backup ended before it wrote its rows). */
     if (bp_block_access_get_kind(access) == BP_BLOCK_ACCESS_OFFLINE &&
         !bp_backup_ops_is_running(domain_id))
-        stale = g_build_filename(bp_block_access_get_runtime_dir(access),
+        stale = g_build_filename(bp_block_access_get_config(access)->runtime_dir,
                                  BP_BACKUP_TEMP_SUBDIR, NULL);
     bp_backup_leftovers_clean_jobs_async(op->jobs, bp_block_access_get_monitor(access),
                                          stale, bp_ckpt_reconcile_cleaned_cb, task);

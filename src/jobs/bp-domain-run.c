@@ -593,6 +593,24 @@ bp_domain_run_read_graph_finish(BpDomainRun *run, GAsyncResult *result, GError *
 }
 
 
+void
+bp_domain_run_update_chain(BpDomainRun *run, BpDomainDef *live,
+                           const char *target, const char *top_node)
+{
+    g_autoptr(GError) err = NULL;
+
+    bp_domain_def_free(run->def);
+    run->def = live;
+    if (top_node && run->storage)
+        bp_qemu_storage_set_top_node(run->storage, target, top_node);
+    else if (top_node && run->attach)
+        bp_qemu_attach_set_top_node(run->attach, target, top_node);
+    if (run->storage &&
+        !bp_domain_ops_save_status(run->def, run->config->runtime_dir, &err))
+        g_warning("domain %s: %s", run->def->name, err->message);
+}
+
+
 gboolean
 bp_domain_run_get_exit_clean(BpDomainRun *run)
 {

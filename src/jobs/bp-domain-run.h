@@ -113,6 +113,14 @@ BpBlockGraph *bp_domain_run_read_graph_finish(BpDomainRun *run,
                                               GError **error);
 /* After "stopped": whether the images were closed properly (bitmaps
  * written), and a one-line description for logs. */
+/*
+ * After a block job changed a disk's chain: @live (taken) becomes the
+ * running definition (and the status file a reconnect reads is
+ * rewritten), and the runtime learns that disk @target's active layer is
+ * now node @top_node (NULL: unchanged).
+ */
+void bp_domain_run_update_chain(BpDomainRun *run, BpDomainDef *live,
+                                const char *target, const char *top_node);
 gboolean bp_domain_run_get_exit_clean(BpDomainRun *run);
 const char *bp_domain_run_get_exit_message(BpDomainRun *run);
 

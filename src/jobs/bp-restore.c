@@ -75,18 +75,18 @@ bp_restore_choose(BpStore *store, gint64 domain_id, const char *disk, gint64 bac
                 return NULL;
             }
             g_set_error(error, BP_ERROR, BP_ERROR_NO_BACKUP,
-                        _("no backup %" G_GINT64_FORMAT " of this domain"), backup_id);
+                        _("no backup %lld of this domain"), (long long) backup_id);
             return NULL;
         }
         if (!bp_restore_find_disk(bk, disk)) {
             g_set_error(error, BP_ERROR, BP_ERROR_NO_BACKUP,
-                        _("backup %" G_GINT64_FORMAT " does not include disk '%s'"),
-                        backup_id, disk);
+                        _("backup %lld does not include disk '%s'"),
+                        (long long) backup_id, disk);
             return NULL;
         }
         if (bk->status != BP_STORE_BACKUP_COMPLETED) {
             g_set_error(error, BP_ERROR, BP_ERROR_OPERATION_INVALID,
-                        _("backup %" G_GINT64_FORMAT " is %s, not completed"), backup_id,
+                        _("backup %lld is %s, not completed"), (long long) backup_id,
                         bp_store_backup_status_to_string(bk->status));
             return NULL;
         }
@@ -136,17 +136,17 @@ bp_restore_plan_new(BpStore *store, gint64 domain_id, const char *disk, gint64 b
         if (!d->path || !*d->path) {
             g_set_error(error, BP_ERROR, BP_ERROR_OPERATION_INVALID,
                         link->mode == BP_STORE_BACKUP_PULL
-                        ? _("backup %" G_GINT64_FORMAT " of disk %s was pulled by a client "
+                        ? _("backup %lld of disk %s was pulled by a client "
                             "that did not report its output")
-                        : _("backup %" G_GINT64_FORMAT " of disk %s records no image"),
-                        link->id, disk);
+                        : _("backup %lld of disk %s records no image"),
+                        (long long) link->id, disk);
             return NULL;
         }
         if (!g_file_test(d->path, G_FILE_TEST_EXISTS)) {
             g_set_error(error, BP_ERROR, BP_ERROR_OPERATION_INVALID,
-                        _("image '%s' of backup %" G_GINT64_FORMAT " (disk %s) is missing: "
-                          "backup %" G_GINT64_FORMAT " cannot be restored"),
-                        d->path, link->id, disk, bk->id);
+                        _("image '%s' of backup %lld (disk %s) is missing: "
+                          "backup %lld cannot be restored"),
+                        d->path, (long long) link->id, disk, (long long) bk->id);
             return NULL;
         }
         g_ptr_array_add(plan->chain, g_strdup(d->path));
@@ -158,8 +158,8 @@ bp_restore_plan_new(BpStore *store, gint64 domain_id, const char *disk, gint64 b
     if (!plan->image) {
         /* The chain's last element is @bk, which has the disk. */
         g_set_error(error, BP_ERROR, BP_ERROR_CATALOGUE,
-                    _("the catalogue's chain of backup %" G_GINT64_FORMAT " is damaged"),
-                    bk->id);
+                    _("the catalogue's chain of backup %lld is damaged"),
+                    (long long) bk->id);
         return NULL;
     }
     return g_steal_pointer(&plan);
