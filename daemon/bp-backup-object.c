@@ -37,7 +37,9 @@ typedef struct {
     gint64 last_time;
 } BpBackupJob;
 
-static const BpMethodOption bp_options_begin[] = { { "reuse-external", "b" }, { NULL, NULL } };
+static const BpMethodOption bp_options_begin[] = {
+    { "reuse-external", "b" }, { "fallback-full", "b" }, { NULL, NULL }
+};
 static const BpMethodOption bp_options_none[] = { { NULL, NULL } };
 static const BpMethodOption bp_options_finish[] = {
     { "outputs", "a{ss}" }, { "disks", "as" }, { NULL, NULL }
@@ -253,12 +255,14 @@ bp_backup_done_cb(GObject *source G_GNUC_UNUSED, GAsyncResult *result, gpointer 
     const char *none[] = { NULL };
     gint64 id;
     BpBackupProgress p = { 0 };
+    g_auto(GStrv) fallback = NULL;
     gboolean cancelled;
     gboolean pull = FALSE;
 
     if (job->op) {
         pull = bp_backup_op_is_pull(job->op);
         bp_backup_op_get_progress(job->op, &p);
+        fallback = bp_backup_op_get_fallback_disks(job->op);
         if (job->iface)
             bp_backup_job_tick(job);
     }
@@ -294,6 +298,9 @@ bp_backup_done_cb(GObject *source G_GNUC_UNUSED, GAsyncResult *result, gpointer 
                               g_variant_new_uint64(p.total - MIN(p.processed, p.total)));
     }
     g_variant_builder_add(&b, "{sv}", "success", g_variant_new_boolean(!err));
+    if (fallback && fallback[0])
+        g_variant_builder_add(&b, "{sv}", "fallback_full",
+                              g_variant_new_strv((const char *const *) fallback, -1));
     if (err)
         g_variant_builder_add(&b, "{sv}", "errmsg", g_variant_new_string(err->message));
     g_object_set_data_full(G_OBJECT(dom), BP_BACKUP_COMPLETED_KEY,
@@ -345,6 +352,8 @@ bp_backup_begin_op(BpDaemonDomain *dom, gpointer data)
     }
     if (bp_method_option_bool(args, "reuse-external"))
         flags |= BP_BACKUP_BEGIN_REUSE_EXTERNAL;
+    if (bp_method_option_bool(args, "fallback-full"))
+        flags |= BP_BACKUP_BEGIN_FALLBACK_FULL;
     job = g_new0(BpBackupJob, 1);
     job->dom = g_object_ref(dom);
     job->args = args;
@@ -472,18 +481,27 @@ bp_backup_list_authorized(BpMethodArgs *args)
     g_variant_builder_init(&all, G_VARIANT_TYPE("aa{sv}"));
     for (guint i = 0; i < list->len; i++) {
         BpStoreBackup *bk = list->pdata[i];
-        GVariantBuilder one, disks, disk_bytes;
+        GVariantBuilder one, disks, disk_bytes, results;
 
         g_variant_builder_init(&one, G_VARIANT_TYPE("a{sv}"));
         g_variant_builder_init(&disks, G_VARIANT_TYPE("a(sss)"));
         g_variant_builder_init(&disk_bytes, G_VARIANT_TYPE("a(stt)"));
+        g_variant_builder_init(&results, G_VARIANT_TYPE("aa{sv}"));
         for (guint j = 0; j < bk->disks->len; j++) {
             BpStoreBackupDisk *d = bk->disks->pdata[j];
+            GVariantBuilder r;
 
             g_variant_builder_add(&disks, "(sss)", d->target, d->path ? d->path : "",
                                   d->format ? d->format : "");
             g_variant_builder_add(&disk_bytes, "(stt)", d->target, d->bytes,
                                   d->bytes_total);
+            g_variant_builder_init(&r, G_VARIANT_TYPE("a{sv}"));
+            g_variant_builder_add(&r, "{sv}", "target", g_variant_new_string(d->target));
+            g_variant_builder_add(&r, "{sv}", "kind",
+                                  g_variant_new_string(bp_store_backup_kind_to_string(d->kind)));
+            if (d->error)
+                g_variant_builder_add(&r, "{sv}", "error", g_variant_new_string(d->error));
+            g_variant_builder_add(&results, "a{sv}", &r);
         }
         g_variant_builder_add(&one, "{sv}", "id", g_variant_new_uint64(bk->id));
         g_variant_builder_add(&one, "{sv}", "mode",
@@ -503,6 +521,7 @@ bp_backup_list_authorized(BpMethodArgs *args)
         g_variant_builder_add(&one, "{sv}", "bytes_total", g_variant_new_uint64(bk->bytes_total));
         g_variant_builder_add(&one, "{sv}", "disks", g_variant_builder_end(&disks));
         g_variant_builder_add(&one, "{sv}", "disk_bytes", g_variant_builder_end(&disk_bytes));
+        g_variant_builder_add(&one, "{sv}", "disk_results", g_variant_builder_end(&results));
         if (bk->error)
             g_variant_builder_add(&one, "{sv}", "errmsg", g_variant_new_string(bk->error));
         g_variant_builder_add(&all, "a{sv}", &one);

@@ -11,6 +11,7 @@
 #include "bp-domain-object.h"
 #include "bp-log.h"
 #include "bp-method.h"
+#include "jobs/bp-backup-ops.h"
 #include "jobs/bp-domain-ops.h"
 #include "jobs/bp-domain-run.h"
 #include "jobs/bp-domain-runtime.h"
@@ -349,6 +350,16 @@ bp_daemon_domain_start_op(BpDaemonDomain *dom, gpointer data)
     if (bp_daemon_domain_is_running(dom)) {
         g_autoptr(GError) err = g_error_new(BP_ERROR, BP_ERROR_OPERATION_INVALID,
                                             _("domain '%s' is already running"),
+                                            dom->def->name);
+        bp_method_fail(args, err);
+        bp_daemon_domain_op_done(dom);
+        return;
+    }
+    if (bp_backup_ops_is_running(dom->id)) {
+        g_autoptr(GError) err = g_error_new(BP_ERROR, BP_ERROR_BUSY,
+                                            _("domain '%s' cannot be started while a backup "
+                                              "of its shut-off disks runs; start it when the "
+                                              "backup has ended or abort the backup"),
                                             dom->def->name);
         bp_method_fail(args, err);
         bp_daemon_domain_op_done(dom);

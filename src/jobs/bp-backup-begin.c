@@ -76,8 +76,14 @@ bp_backup_find_creator(BpStore *store, gint64 domain_id, const char *name)
 }
 
 
+static gboolean
+bp_backup_plan_incremental(BpBackupOp *op, BpBackupDiskDef *dd, BpBackupTarget *t,
+                           const BpStoreBackup *creator, GError **error);
+
+
 /* Plans one participating disk; @creator is the backup that created the
- * base checkpoint (or NULL). */
+ * base checkpoint (or NULL).  With BP_BACKUP_BEGIN_FALLBACK_FULL, an
+ * incremental disk whose chain is invalid becomes a full copy. */
 static gboolean
 bp_backup_plan_disk(BpBackupOp *op, BpBackupDiskDef *dd, const BpStoreBackup *creator,
                     GError **error)
@@ -85,14 +91,13 @@ bp_backup_plan_disk(BpBackupOp *op, BpBackupDiskDef *dd, const BpStoreBackup *cr
     BpBackupTarget *t = g_new0(BpBackupTarget, 1);
     BpBlockDisk *disk = bp_block_graph_get_disk(op->graph, dd->name);
     BpBlockNode *top;
-    size_t i;
 
     g_ptr_array_add(op->targets, t);
     t->target = g_strdup(dd->name);
     t->path = g_strdup(dd->store->path);
     if (!disk || disk->chain->len == 0) {
         g_set_error(error, BP_ERROR, BP_ERROR_INVALID_ARGUMENT,
-                    _("disk '%s' is not attached to the running domain"), dd->name);
+                    _("disk '%s' is not in the domain's block graph"), dd->name);
         return FALSE;
     }
     if (dd->store->format && !g_str_equal(dd->store->format, "qcow2")) {
@@ -110,56 +115,88 @@ bp_backup_plan_disk(BpBackupOp *op, BpBackupDiskDef *dd, const BpStoreBackup *cr
     t->export_name = g_strdup(dd->exportname);
 
     if (dd->backupmode == BP_BACKUP_DISK_MODE_INCREMENTAL) {
-        g_autoptr(BpStoreCheckpoint) base = NULL;
-        const char *bitmap = NULL;
-        g_autoptr(GError) local = NULL;
+        g_autoptr(GError) invalid = NULL;
 
-        if (!(base = bp_store_checkpoint_get(op->store, op->domain_id, dd->incremental,
-                                             error)))
-            return FALSE;
-        for (i = 0; i < base->disks->len; i++) {
-            BpStoreCheckpointDisk *cd = base->disks->pdata[i];
-
-            if (g_str_equal(cd->target, dd->name))
-                bitmap = cd->bitmap;
-        }
-        if (base->state != BP_STORE_CHECKPOINT_READY || !bitmap) {
-            g_set_error(error, BP_ERROR, BP_ERROR_CHECKPOINT_INCONSISTENT,
-                        _("checkpoint '%s' cannot be the base of an incremental backup "
-                          "of disk '%s': %s"), dd->incremental, dd->name,
-                        !bitmap ? _("the checkpoint does not include the disk")
-                                : base->reason ? base->reason
-                                : _("the checkpoint is not ready"));
-            return FALSE;
-        }
-        /* Pull: on the scratch node, under the exported name (libvirt). */
-        t->bitmap = op->pull ? g_strdup(dd->exportbitmap)
-                             : bp_planner_backup_bitmap_name(dd->name);
-        if (!bp_planner_backup_bitmap(op->plan, op->graph, dd->name, bitmap,
-                                      op->pull ? t->fmt_node : NULL, t->bitmap, &local)) {
-            g_set_error(error, BP_ERROR, local->code,
-                        _("checkpoint '%s' cannot be the base of an incremental backup "
-                          "of disk '%s': %s"), dd->incremental, dd->name, local->message);
-            return FALSE;
-        }
-        if (creator && !op->pull) {
-            for (i = 0; i < creator->disks->len; i++) {
-                BpStoreBackupDisk *bd = creator->disks->pdata[i];
-
-                if (g_str_equal(bd->target, dd->name))
-                    t->backing = g_strdup(bd->path);
+        if (!bp_backup_plan_incremental(op, dd, t, creator, &invalid)) {
+            if (!(op->flags & BP_BACKUP_BEGIN_FALLBACK_FULL) ||
+                invalid->code != BP_ERROR_CHECKPOINT_INCONSISTENT) {
+                g_propagate_error(error, g_steal_pointer(&invalid));
+                return FALSE;
             }
+            /* A full copy of this disk instead: no bitmap, no backing. */
+            g_message("backup of disk '%s' falls back to a full copy: %s",
+                      dd->name, invalid->message);
+            t->fallback = g_strdup(invalid->message);
+            g_clear_pointer(&t->bitmap, g_free);
+            g_clear_pointer(&t->backing, g_free);
+            /* backup-dumpxml tells what is done for this disk */
+            dd->backupmode = BP_BACKUP_DISK_MODE_FULL;
+            g_clear_pointer(&dd->incremental, g_free);
         }
     }
-    if (op->flags & BP_BACKUP_BEGIN_REUSE_EXTERNAL) {
-        if (!g_file_test(t->path, G_FILE_TEST_EXISTS)) {
-            g_set_error(error, BP_ERROR, BP_ERROR_INVALID_ARGUMENT,
-                        _("backup target '%s' of disk '%s' does not exist "
-                          "(required with reuse-external)"), t->path, dd->name);
-            return FALSE;
-        }
-        return TRUE;
+    if ((op->flags & BP_BACKUP_BEGIN_REUSE_EXTERNAL) &&
+        !g_file_test(t->path, G_FILE_TEST_EXISTS)) {
+        g_set_error(error, BP_ERROR, BP_ERROR_INVALID_ARGUMENT,
+                    _("backup target '%s' of disk '%s' does not exist "
+                      "(required with reuse-external)"), t->path, dd->name);
+        return FALSE;
     }
+    return TRUE;
+}
+
+
+/* The incremental part of bp_backup_plan_disk(): the base checkpoint,
+ * the temporary bitmap over its chain (added to op->plan only when the
+ * whole chain is valid) and the target's backing file.  An invalid base
+ * or chain is BP_ERROR_CHECKPOINT_INCONSISTENT naming checkpoint, disk
+ * and reason. */
+static gboolean
+bp_backup_plan_incremental(BpBackupOp *op, BpBackupDiskDef *dd, BpBackupTarget *t,
+                           const BpStoreBackup *creator, GError **error)
+{
+    g_autoptr(BpPlan) part = bp_plan_new();
+    g_autoptr(BpStoreCheckpoint) base = NULL;
+    g_autoptr(GError) local = NULL;
+    const char *bitmap = NULL;
+    size_t i;
+
+    if (!(base = bp_store_checkpoint_get(op->store, op->domain_id, dd->incremental,
+                                         error)))
+        return FALSE;
+    for (i = 0; i < base->disks->len; i++) {
+        BpStoreCheckpointDisk *cd = base->disks->pdata[i];
+
+        if (g_str_equal(cd->target, dd->name))
+            bitmap = cd->bitmap;
+    }
+    if (base->state != BP_STORE_CHECKPOINT_READY || !bitmap) {
+        g_set_error(error, BP_ERROR, BP_ERROR_CHECKPOINT_INCONSISTENT,
+                    _("checkpoint '%s' cannot be the base of an incremental backup "
+                      "of disk '%s': %s"), dd->incremental, dd->name,
+                    !bitmap ? _("the checkpoint does not include the disk")
+                            : base->reason ? base->reason
+                            : _("the checkpoint is not ready"));
+        return FALSE;
+    }
+    /* Pull: on the scratch node, under the exported name (libvirt). */
+    t->bitmap = op->pull ? g_strdup(dd->exportbitmap)
+                         : bp_planner_backup_bitmap_name(dd->name);
+    if (!bp_planner_backup_bitmap(part, op->graph, dd->name, bitmap,
+                                  op->pull ? t->fmt_node : NULL, t->bitmap, &local)) {
+        g_set_error(error, BP_ERROR, local->code,
+                    _("checkpoint '%s' cannot be the base of an incremental backup "
+                      "of disk '%s': %s"), dd->incremental, dd->name, local->message);
+        return FALSE;
+    }
+    if (creator && !op->pull) {
+        for (i = 0; i < creator->disks->len; i++) {
+            BpStoreBackupDisk *bd = creator->disks->pdata[i];
+
+            if (g_str_equal(bd->target, dd->name))
+                t->backing = g_strdup(bd->path);
+        }
+    }
+    bp_plan_append(op->plan, g_steal_pointer(&part));
     return TRUE;
 }
 
@@ -190,7 +227,13 @@ bp_backup_graph_cb(GObject *source G_GNUC_UNUSED, GAsyncResult *result, gpointer
         }
         cat = bp_checkpoint_catalogue(rows, NULL);
         pc = bp_checkpoint_plan_from_def(op->chk);
-        if (!bp_planner_checkpoint_create(op->plan, op->graph, cat, pc, &err)) {
+        /* Offline, the checkpoint is planned on the images (qemu-img)
+         * and carried out after the copy (bp-backup-offline.c). */
+        if (op->offline)
+            op->ckpt_plan = bp_plan_new();
+        if (!bp_planner_checkpoint_create(op->offline ? op->ckpt_plan : op->plan,
+                                          op->offline ? op->ckpt_graph : op->graph,
+                                          cat, pc, &err)) {
             bp_backup_fail(op, err);
             bp_backup_return(op);
             return;
@@ -275,10 +318,10 @@ bp_backup_prepare(BpBackupOp *op, const char *backup_xml, const char *checkpoint
             return FALSE;
         }
     }
-    if (!bp_block_access_is_live(op->access) ||
-        bp_block_access_get_kind(op->access) != BP_BLOCK_ACCESS_RUN) {
+    if (bp_block_access_get_kind(op->access) == BP_BLOCK_ACCESS_STORAGE) {
         g_set_error(error, BP_ERROR, BP_ERROR_OPERATION_INVALID,
-                    _("domain '%s' is not running"), domdef->name);
+                    _("domain '%s': a backup needs the domain's own access, "
+                      "not a temporary one"), domdef->name);
         return FALSE;
     }
     if (!(op->def = bp_backup_def_parse_string(backup_xml && *backup_xml ? backup_xml
@@ -357,8 +400,21 @@ bp_backup_ops_begin_async(BpStore *store,
         return NULL;
     }
     (void) cancellable;     /* cancel with bp_backup_op_cancel() */
-    bp_block_access_read_graph_async(access, NULL, bp_backup_graph_cb, op);
+    if (bp_block_access_get_kind(access) == BP_BLOCK_ACCESS_OFFLINE) {
+        op->offline = bp_block_access_ref(access);
+        op->mon = NULL;
+        bp_backup_offline_start(op);
+    } else {
+        bp_backup_read_graph(op);
+    }
     return op;
+}
+
+
+void
+bp_backup_read_graph(BpBackupOp *op)
+{
+    bp_block_access_read_graph_async(op->access, NULL, bp_backup_graph_cb, op);
 }
 
 

@@ -1,5 +1,6 @@
 /*
- * bp-backup-ops.h: backup-begin of a running domain, independent of D-Bus.
+ * bp-backup-ops.h: backup-begin of a running or shut-off domain,
+ * independent of D-Bus.
  *
  * Push and pull mode.  A push backup runs as:
  *
@@ -44,12 +45,43 @@
  * checkpoint removed); the exports, nodes, the server it started and
  * the scratch files are removed in both cases.
  *
+ * Fallback to full (BP_BACKUP_BEGIN_FALLBACK_FULL): a disk whose bitmap
+ * chain cannot serve the incremental (the base checkpoint is not ready
+ * or lacks the disk, or its bitmap chain is invalid: missing, not
+ * recording, inconsistent) is copied in full instead: its target has no
+ * backing file, its catalogue disk says kind "full" with the reason in
+ * its error.  The other disks stay incremental.  Without the flag such a
+ * disk fails the backup at once with BP_ERROR_CHECKPOINT_INCONSISTENT,
+ * before anything was created.
+ *
+ * A shut-off domain (@access OFFLINE) is backed up the same way through
+ * a temporary access (bp_backup_access_open_async()): a read-only
+ * qemu-storage-daemon over its chains, without exports, which the
+ * backup quits at its end, whatever the outcome.  QEMU would accept but
+ * silently lose a persistent bitmap added to a read-only node, so the
+ * new checkpoint's bitmaps are not in the QMP transaction: they are
+ * added with qemu-img bitmap once the copy succeeded and the daemon has
+ * quit.  Nothing writes to a shut-off domain in between (the domain
+ * cannot be started while the backup runs: bp_backup_ops_is_running()),
+ * so this is still the backup's point in time.  A failure or cancel
+ * thus never has checkpoint bitmaps to undo; if adding them fails the
+ * backup fails and those already added are removed again.
+ *
+ * What a backup creates is listed in its job row's data
+ * (bp-backup-leftovers.h) in the catalogue transaction of step 3, before
+ * anything is created in QEMU: the target files it created (just
+ * before, with O_EXCL), the target nodes, the job ids, the temporary
+ * bitmaps, and for a shut-off domain the temporary daemon's directory.
  * A backup interrupted by the end of the process (its "backup" job row
- * left) is settled by bp_checkpoint_ops_reconcile_async(): the backup
- * row says failed and the new checkpoint goes with its bitmaps, since
- * its backup never concluded.  What the interrupted backup left in a
- * QEMU that still runs (nodes, jobs, the transient bitmaps) and the
- * target files are not cleaned up yet.
+ * left) is settled by bp_checkpoint_ops_reconcile_async(): those are
+ * removed (from the QEMU still running, by terminating the temporary
+ * daemon, by deleting the files), the backup row says failed and the
+ * new checkpoint goes with its bitmaps, since its backup never
+ * concluded.  Dying between steps 2 and 3 leaves empty target files
+ * that no record names (a file is only listed once it is ours, so that
+ * clean-up never deletes someone else's); a shut-off domain's temporary
+ * daemon started before step 3 is found by its directory
+ * (BP_BACKUP_TEMP_SUBDIR) and stopped all the same.
  */
 #pragma once
 
@@ -65,7 +97,13 @@ G_BEGIN_DECLS
 
 typedef enum {
     BP_BACKUP_BEGIN_REUSE_EXTERNAL = 1 << 0,
+    /* an incremental disk whose bitmap chain is invalid is copied in full */
+    BP_BACKUP_BEGIN_FALLBACK_FULL = 1 << 1,
 } BpBackupBeginFlags;
+
+/* The subdirectory of the domain's runtime directory where the temporary
+ * qemu-storage-daemon of a backup of a shut-off domain runs. */
+#define BP_BACKUP_TEMP_SUBDIR "backup"
 
 typedef struct _BpBackupOp BpBackupOp;
 
@@ -82,7 +120,8 @@ typedef struct {
 /*
  * Starts backup-begin of @backup_xml (NULL or "" = a full push backup of
  * every disk) with the optional new checkpoint @checkpoint_xml on domain
- * @domain_id, which @access (a running one) reaches.  @now (seconds) is
+ * @domain_id, which @access (RUN, or OFFLINE for a shut-off domain)
+ * reaches.  @now (seconds) is
  * the start time.  Returns the operation (owned by the task; valid until
  * the callback has run), or NULL when it failed at once (the callback
  * still runs with the error).  Cancel it with bp_backup_op_cancel()
@@ -109,6 +148,9 @@ void bp_backup_op_set_started_func(BpBackupOp *op, BpBackupStartedFunc func,
 char *bp_backup_op_get_xml(BpBackupOp *op);
 /* The target names of the disks taking part. */
 GStrv bp_backup_op_get_disks(BpBackupOp *op);
+/* The target names of the incremental disks copied in full instead
+ * (BP_BACKUP_BEGIN_FALLBACK_FULL); an empty vector when none. */
+GStrv bp_backup_op_get_fallback_disks(BpBackupOp *op);
 
 /* The progress so far (refreshed from query-jobs while copying). */
 void bp_backup_op_get_progress(BpBackupOp *op, BpBackupProgress *progress);
@@ -133,6 +175,35 @@ gboolean bp_backup_op_finish(BpBackupOp *op, GHashTable *outputs,
                              const char *const *disks, GError **error);
 
 /* Whether this process runs a backup of domain @domain_id now. */
+/*
+ * Temporary access for a backup of a shut-off domain: a read-only
+ * qemu-storage-daemon over every disk's chain of @offline (an OFFLINE
+ * access), in "<runtime dir>/" BP_BACKUP_TEMP_SUBDIR, with no exports:
+ * a read-only open takes shared locks only and never marks bitmaps in
+ * use, so a crash of it leaves the images as they were.  Through it,
+ * QMP can add target nodes (their own files, writable), transient
+ * bitmaps, block jobs and NBD exports (pull mode); persistent bitmaps of
+ * the disks cannot be changed (add them offline, see above).  The
+ * result is a STORAGE access (bp_block_access_get_config()->runtime_dir names
+ * its directory, for the leftovers record).  Errors: those of starting
+ * qemu-storage-daemon, BP_ERROR_BUSY when another process holds an
+ * image for writing.  Close it with bp_backup_access_close_async() on
+ * every path (success, failure, cancel).  The caller keeps the domain
+ * registered as busy (see bp_backup_ops_is_running()) while it is open.
+ */
+void bp_backup_access_open_async(BpBlockAccess *offline,
+                                 GCancellable *cancellable,
+                                 GAsyncReadyCallback callback,
+                                 gpointer user_data);
+BpBlockAccess *bp_backup_access_open_finish(GAsyncResult *result, GError **error);
+/* Quits the temporary daemon (never fails; a no-op for other accesses). */
+void bp_backup_access_close_async(BpBlockAccess *temp,
+                                  GAsyncReadyCallback callback,
+                                  gpointer user_data);
+void bp_backup_access_close_finish(GAsyncResult *result);
+
+/* Whether this process runs a backup of domain @domain_id now (a
+ * shut-off domain must not be started then). */
 gboolean bp_backup_ops_is_running(gint64 domain_id);
 
 /* The [backup] settings of blkpointd.conf that pull backups use. */

@@ -5,6 +5,7 @@
  */
 #pragma once
 
+#include "bp-backup-leftovers.h"
 #include "bp-backup-ops.h"
 #include "conf/bp-backup-conf.h"
 #include "conf/bp-checkpoint-conf.h"
@@ -32,6 +33,8 @@ typedef enum {
     STEP_NBD_STOP,          /* pull: nbd-server-stop of a server we started */
     STEP_DEL_FORMATS,
     STEP_DEL_FILES,
+    STEP_CLOSE_TEMP,        /* offline: quit the temporary QSD */
+    STEP_OFFLINE_CHECKPOINT,/* offline: the new checkpoint by qemu-img */
     STEP_DONE,
 } BpBackupStep;
 
@@ -44,6 +47,7 @@ typedef struct {
     char *job;
     char *bitmap;           /* incremental: the transient bitmap */
     char *backing;          /* incremental: backing file of the target */
+    char *fallback;         /* why this disk fell back to a full copy */
     guint64 size;
     gboolean created;       /* we created the file */
     gboolean file_added;
@@ -94,6 +98,14 @@ struct _BpBackupOp {
     gboolean nbd_started;
     gboolean tls_added;         /* its TLS credentials object exists */
     char *nbd_socket;           /* unix socket of the server, or NULL (tcp) */
+    /* A shut-off domain (bp-backup-offline.c): */
+    BpBlockAccess *offline;     /* its OFFLINE access; op->access is then
+                                 * the temporary qemu-storage-daemon */
+    BpBlockGraph *ckpt_graph;   /* offline: the graph the checkpoint is
+                                 * planned on (qemu-img info) */
+    BpPlan *ckpt_plan;          /* offline: the new checkpoint's bitmaps */
+    gboolean temp_open;         /* the temporary QSD runs */
+    BpBackupLeftovers *leftovers; /* what it creates (job row's data) */
 };
 
 typedef struct {
@@ -111,6 +123,9 @@ void bp_backup_return(BpBackupOp *op);
 /* The backup row, its job and the pending checkpoint, in one catalogue
  * transaction; sets op->backup_id and op->job_id. */
 gboolean bp_backup_record(BpBackupOp *op, GError **error);
+/* One answer of the current step is in; the next step starts after the
+ * last one. */
+void bp_backup_call_done(BpBackupOp *op);
 /* Runs op->step and the ones after it (see BpBackupStep). */
 void bp_backup_step_run(BpBackupOp *op);
 /* A pending command of the current step: bp_backup_call() counts it,
@@ -131,5 +146,17 @@ void bp_backup_pull_step(BpBackupOp *op, BpBackupTarget *t);
 void bp_backup_pull_stop(BpBackupOp *op);
 /* Removes the domain from the in-process busy table (bp-backup-begin.c). */
 void bp_backup_unregister(BpBackupOp *op);
+/* Reads the graph op->access gives and goes on with the planning
+ * (bp-backup-begin.c). */
+void bp_backup_read_graph(BpBackupOp *op);
+
+/* bp-backup-offline.c: a shut-off domain.  Opens the temporary access
+ * (after the checkpoint's offline graph was read), then goes on with
+ * bp_backup_read_graph(). */
+void bp_backup_offline_start(BpBackupOp *op);
+/* Runs STEP_CLOSE_TEMP or STEP_OFFLINE_CHECKPOINT (one pending call). */
+void bp_backup_offline_step(BpBackupOp *op);
+/* Quits the temporary QSD if it still runs, then calls @func(@op). */
+void bp_backup_offline_close(BpBackupOp *op, void (*func)(BpBackupOp *op));
 
 G_END_DECLS

@@ -37,6 +37,7 @@ bp_backup_target_free(BpBackupTarget *t)
     g_free(t->export_id);
     g_free(t->export_name);
     g_free(t->output);
+    g_free(t->fallback);
     g_free(t);
 }
 
@@ -47,6 +48,11 @@ bp_backup_op_free(BpBackupOp *op)
     if (op->poll_id)
         g_source_remove(op->poll_id);
     bp_block_access_unref(op->access);
+    bp_block_access_unref(op->offline);
+    bp_block_graph_free(op->ckpt_graph);
+    if (op->ckpt_plan)
+        bp_plan_free(op->ckpt_plan);
+    bp_backup_leftovers_free(op->leftovers);
     if (op->def)
         bp_backup_def_free(op->def);
     if (op->chk)
@@ -77,6 +83,11 @@ bp_backup_return(BpBackupOp *op)
 {
     GTask *task = op->task;
 
+    /* A shut-off domain's temporary daemon quits on every path. */
+    if (op->temp_open) {
+        bp_backup_offline_close(op, bp_backup_return);
+        return;
+    }
     bp_backup_unregister(op);
     if (op->error)
         g_task_return_error(task, g_steal_pointer(&op->error));
@@ -87,6 +98,37 @@ bp_backup_return(BpBackupOp *op)
 
 
 /* ---- the catalogue ------------------------------------------------------- */
+
+/* What the QMP steps may create, for the job row (bp-backup-leftovers.h):
+ * everything is named before it is created, and a file only once this
+ * backup created it. */
+static void
+bp_backup_list_leftovers(BpBackupOp *op)
+{
+    BpBackupLeftovers *lo = bp_backup_leftovers_new();
+    size_t i;
+
+    for (i = 0; i < op->targets->len; i++) {
+        BpBackupTarget *t = op->targets->pdata[i];
+
+        if (t->created) {
+            g_autofree char *create = g_strdup_printf("bp-create-%s", t->target);
+
+            bp_backup_leftovers_add_file(lo, t->path);
+            bp_backup_leftovers_add_job(lo, create);
+        }
+        bp_backup_leftovers_add_job(lo, t->job);
+        bp_backup_leftovers_add_node(lo, t->file_node);
+        bp_backup_leftovers_add_node(lo, t->fmt_node);
+        if (t->bitmap)
+            bp_backup_leftovers_add_bitmap(lo, t->base_node, t->bitmap);
+    }
+    if (op->offline)
+        bp_backup_leftovers_set_qsd(lo, bp_block_access_get_config(op->access)->runtime_dir);
+    bp_backup_leftovers_free(op->leftovers);
+    op->leftovers = lo;
+}
+
 
 /* The backup row, its job and the pending checkpoint, in one transaction. */
 gboolean
@@ -113,25 +155,31 @@ bp_backup_record(BpBackupOp *op, GError **error)
     backup->previous_id = op->previous_id;
     for (i = 0; i < op->targets->len; i++) {
         BpBackupTarget *t = op->targets->pdata[i];
-        BpStoreBackupDisk *d = bp_store_backup_disk_new(t->target, op->pull ? NULL : t->path,
-                                                        "qcow2");
+        BpStoreBackupDisk *bd = bp_store_backup_disk_new(t->target, op->pull ? NULL : t->path,
+                                                         "qcow2");
 
         if (op->pull)
-            d->scratch = g_strdup(t->path);
-        g_ptr_array_add(backup->disks, d);
+            bd->scratch = g_strdup(t->path);
+        if (incremental)
+            bd->kind = t->bitmap ? BP_STORE_BACKUP_INCREMENTAL : BP_STORE_BACKUP_FULL;
+        bd->error = g_strdup(t->fallback);
+        g_ptr_array_add(backup->disks, bd);
     }
+    bp_backup_list_leftovers(op);
     if (!(txn = bp_store_txn_begin(op->store, error)) ||
         !bp_store_backup_add(op->store, backup, error))
         return FALSE;
     job->backup_id = backup->id;
     job->checkpoint = op->chk ? g_strdup(op->chk->name) : NULL;
     job->phase = g_strdup("running");
+    job->data = bp_backup_leftovers_to_json(op->leftovers);
     job->start_time = job->update_time = op->now;
     if (!bp_store_job_add(op->store, job, error))
         return FALSE;
     if (op->chk) {
         row = bp_checkpoint_row_from_def(op->domain_id, op->chk,
-                                         BP_STORE_CHECKPOINT_PENDING, op->graph);
+                                         BP_STORE_CHECKPOINT_PENDING,
+                                         op->ckpt_graph ? op->ckpt_graph : op->graph);
         if (!bp_store_checkpoint_add(op->store, row, error))
             return FALSE;
     }
@@ -468,7 +516,8 @@ bp_backup_step_run(BpBackupOp *op)
             g_clear_handle_id(&op->poll_id, g_source_remove);
             break;
         case STEP_UNDO_CHECKPOINT:
-            if (op->error && op->chk && op->transaction_done) {
+            /* Offline, the checkpoint's bitmaps come only after the copy. */
+            if (op->error && op->chk && op->transaction_done && !op->offline) {
                 g_autoptr(GPtrArray) acts =
                     g_ptr_array_new_with_free_func((GDestroyNotify) bp_plan_action_free);
                 g_autoptr(JsonArray) a = NULL;
@@ -491,6 +540,10 @@ bp_backup_step_run(BpBackupOp *op)
 
                 bp_backup_send_actions(op, a, FALSE);
             }
+            break;
+        case STEP_CLOSE_TEMP:
+        case STEP_OFFLINE_CHECKPOINT:
+            bp_backup_offline_step(op);
             break;
         case STEP_DONE: {
             GError *err = NULL;
@@ -624,6 +677,25 @@ bp_backup_op_get_disks(BpBackupOp *op)
 
     for (i = 0; i < op->targets->len; i++)
         g_strv_builder_add(b, ((BpBackupTarget *) op->targets->pdata[i])->target);
+    v = g_strv_builder_end(b);
+    g_strv_builder_unref(b);
+    return v;
+}
+
+
+GStrv
+bp_backup_op_get_fallback_disks(BpBackupOp *op)
+{
+    GStrvBuilder *b = g_strv_builder_new();
+    GStrv v;
+    size_t i;
+
+    for (i = 0; i < op->targets->len; i++) {
+        BpBackupTarget *t = op->targets->pdata[i];
+
+        if (t->fallback)
+            g_strv_builder_add(b, t->target);
+    }
     v = g_strv_builder_end(b);
     g_strv_builder_unref(b);
     return v;

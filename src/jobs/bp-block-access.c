@@ -569,6 +569,8 @@ bp_block_access_open_cb(GObject *source G_GNUC_UNUSED, GAsyncResult *result,
     }
     live = bp_block_access_alloc(BP_BLOCK_ACCESS_STORAGE, offline->def);
     live->config = bp_qemu_runtime_config_copy(offline->config);
+    g_free(live->config->runtime_dir);
+    live->config->runtime_dir = g_path_get_dirname(bp_qemu_storage_get_qmp_socket(st));
     live->specs = g_ptr_array_ref(offline->specs);
     live->storage = st;
     g_task_return_pointer(task, live, (GDestroyNotify) bp_block_access_unref);
@@ -580,6 +582,17 @@ bp_block_access_open_live_async(BpBlockAccess *access,
                                 GCancellable *cancellable,
                                 GAsyncReadyCallback callback,
                                 gpointer user_data)
+{
+    bp_block_access_open_live_in_async(access, "ro", cancellable, callback, user_data);
+}
+
+
+void
+bp_block_access_open_live_in_async(BpBlockAccess *access,
+                                   const char *subdir,
+                                   GCancellable *cancellable,
+                                   GAsyncReadyCallback callback,
+                                   gpointer user_data)
 {
     GTask *task = g_task_new(NULL, cancellable, callback, user_data);
     g_autoptr(BpQemuRuntimeConfig) config = NULL;
@@ -595,7 +608,7 @@ bp_block_access_open_live_async(BpBlockAccess *access,
                          (GDestroyNotify) bp_block_access_unref);
     config = bp_qemu_runtime_config_copy(access->config);
     g_free(config->runtime_dir);
-    config->runtime_dir = g_build_filename(access->config->runtime_dir, "ro", NULL);
+    config->runtime_dir = g_build_filename(access->config->runtime_dir, subdir, NULL);
     bp_qemu_offline_open_async(config, (BpQemuDiskSpec *const *) access->specs->pdata,
                                access->specs->len, cancellable,
                                bp_block_access_open_cb, task);

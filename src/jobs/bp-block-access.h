@@ -128,6 +128,13 @@ void bp_block_access_open_live_async(BpBlockAccess *access,
                                      GCancellable *cancellable,
                                      GAsyncReadyCallback callback,
                                      gpointer user_data);
+/* The same in "<runtime dir>/@subdir", so that two temporary daemons of
+ * one domain (a backup, a size query) do not share sockets. */
+void bp_block_access_open_live_in_async(BpBlockAccess *access,
+                                        const char *subdir,
+                                        GCancellable *cancellable,
+                                        GAsyncReadyCallback callback,
+                                        gpointer user_data);
 BpBlockAccess *bp_block_access_open_live_finish(GAsyncResult *result,
                                                 GError **error);
 /* Stops the read-only qemu-storage-daemon of a STORAGE access; nothing

@@ -8,6 +8,7 @@
  */
 #include <config.h>
 
+#include "bp-backup-leftovers.h"
 #include "bp-backup-ops.h"
 #include "bp-checkpoint-priv.h"
 #include "util/bp-error.h"
@@ -277,6 +278,28 @@ bp_ckpt_reconcile_graph_cb(GObject *source G_GNUC_UNUSED, GAsyncResult *result,
 }
 
 
+static void
+bp_ckpt_reconcile_cleaned_cb(GObject *source G_GNUC_UNUSED, GAsyncResult *result,
+                             gpointer user_data)
+{
+    GTask *task = user_data;
+    BpCkptReconcile *op = g_task_get_task_data(task);
+    guint removed = bp_backup_leftovers_clean_finish(result);
+
+    if (removed > 0) {
+        op->changed += removed;
+        g_message("domain %s: removed %u things interrupted backups had created",
+                  bp_block_access_get_def(op->access)->name, removed);
+    }
+    if (op->rows->len == 0 && op->jobs->len == 0) {
+        bp_ckpt_reconcile_return(task, NULL);
+        return;
+    }
+    bp_block_access_read_graph_async(op->access, g_task_get_cancellable(task),
+                                     bp_ckpt_reconcile_graph_cb, task);
+}
+
+
 void
 bp_checkpoint_ops_reconcile_async(BpStore *store,
                                   gint64 domain_id,
@@ -288,6 +311,7 @@ bp_checkpoint_ops_reconcile_async(BpStore *store,
     GTask *task = g_task_new(NULL, cancellable, callback, user_data);
     BpCkptReconcile *op = g_new0(BpCkptReconcile, 1);
     g_autoptr(GPtrArray) jobs = NULL;
+    g_autofree char *stale = NULL;
     GError *err = NULL;
 
     g_task_set_source_tag(task, bp_checkpoint_ops_reconcile_async);
@@ -314,11 +338,16 @@ bp_checkpoint_ops_reconcile_async(BpStore *store,
               !bp_backup_ops_is_running(domain_id))))
             g_ptr_array_add(op->jobs, g_ptr_array_steal_index(jobs, i--));
     }
-    if (op->rows->len == 0 && op->jobs->len == 0) {
-        bp_ckpt_reconcile_return(task, NULL);
-        return;
-    }
-    bp_block_access_read_graph_async(access, cancellable, bp_ckpt_reconcile_graph_cb, task);
+    /* What interrupted backups created goes first, so that the graph
+     * read below no longer has their nodes and temporary bitmaps; a
+     * shut-off domain's temporary daemon goes even without a record
+     * (its backup ended before it wrote its rows). */
+    if (bp_block_access_get_kind(access) == BP_BLOCK_ACCESS_OFFLINE &&
+        !bp_backup_ops_is_running(domain_id))
+        stale = g_build_filename(bp_block_access_get_config(access)->runtime_dir,
+                                 BP_BACKUP_TEMP_SUBDIR, NULL);
+    bp_backup_leftovers_clean_jobs_async(op->jobs, bp_block_access_get_monitor(access),
+                                         stale, bp_ckpt_reconcile_cleaned_cb, task);
 }
 
 

@@ -368,6 +368,12 @@ bp_block_graph_find_by_filename(const BpBlockGraph *graph, const char *path,
 
         if (!node->filename || g_str_has_prefix(node->filename, "json:"))
             continue;
+        /* A filter reports its child's file name: a backup's
+         * copy-before-write filter above the disk is not the disk. */
+        if (node->driver && (g_str_equal(node->driver, "copy-before-write") ||
+                             g_str_equal(node->driver, "throttle") ||
+                             g_str_equal(node->driver, "snapshot-access")))
+            continue;
         have = bp_block_canonical_path(node->filename);
         if (g_str_equal(have, want))
             g_ptr_array_add(hits, node);
