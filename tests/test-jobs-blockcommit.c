@@ -463,6 +463,17 @@ bc_backup_done(GObject *source G_GNUC_UNUSED, GAsyncResult *result, gpointer dat
 }
 
 
+/* Like bc_backup_done(), keeping the error. */
+static void
+bc_backup_refused(GObject *source G_GNUC_UNUSED, GAsyncResult *result, gpointer data)
+{
+    GError **error = data;
+
+    g_assert_cmpint(bp_backup_ops_begin_finish(result, error), <=, 0);
+    g_assert_nonnull(*error);
+}
+
+
 static void
 test_abort(void)
 {
@@ -481,6 +492,21 @@ test_abort(void)
     g_assert_nonnull(job);
     g_assert_true(qt_wait(&r.ready, 30000));
     bc_write(bc, 9 * MiB, CL, 0x21);
+    /* No backup while the commit runs: it would copy from nodes the
+     * pivot removes. */
+    {
+        GError *berr = NULL;
+
+        bp_backup_ops_begin_async(bc->d->store, bc->d->id, bc->d->access, NULL, NULL, 0,
+                                  g_get_real_time() / G_USEC_PER_SEC, NULL,
+                                  bc_backup_refused, &berr);
+        for (guint i = 0; i < 5000 && !berr; i++)
+            g_main_context_iteration(NULL, FALSE), g_usleep(1000);
+        g_assert_error(berr, BP_ERROR, BP_ERROR_BUSY);
+        g_assert_nonnull(strstr(berr->message, "block job"));
+        g_clear_error(&berr);
+        g_assert_false(bp_backup_ops_is_running(bc->d->id));
+    }
     g_assert_true(bp_block_job_end(job, FALSE, &error));
     g_assert_no_error(error);
     g_assert_false(bp_block_job_end(job, TRUE, &error));

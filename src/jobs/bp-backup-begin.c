@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "bp-backup-priv.h"
+#include "bp-blockjob-ops.h"
 #include "bp-checkpoint-priv.h"
 #include "util/bp-error.h"
 #include "util/bp-i18n.h"
@@ -304,6 +305,14 @@ bp_backup_prepare(BpBackupOp *op, const char *backup_xml, const char *checkpoint
     if (g_hash_table_contains(bp_backup_busy, &op->domain_id)) {
         g_set_error(error, BP_ERROR, BP_ERROR_BUSY,
                     _("domain '%s' already has a backup job"), domdef->name);
+        return FALSE;
+    }
+    /* A commit changes the chains (and moves the bitmaps) under the
+     * backup's nodes. */
+    if (bp_blockjob_ops_is_running(op->domain_id)) {
+        g_set_error(error, BP_ERROR, BP_ERROR_BUSY,
+                    _("domain '%s' has a block job; a backup can start when it has ended"),
+                    domdef->name);
         return FALSE;
     }
     if (!(jobs = bp_store_job_list_unfinished(op->store, error)))
