@@ -108,6 +108,20 @@ bp_block_access_get_def(BpBlockAccess *access)
 }
 
 
+BpDomainRun *
+bp_block_access_get_run(BpBlockAccess *access)
+{
+    return access->run;
+}
+
+
+const BpQemuRuntimeConfig *
+bp_block_access_get_config(BpBlockAccess *access)
+{
+    return access->config;
+}
+
+
 BpQmpMonitor *
 bp_block_access_get_monitor(BpBlockAccess *access)
 {

@@ -62,6 +62,11 @@ const BpDomainDef *bp_block_access_get_def(BpBlockAccess *access);
 /* The QMP connection (RUN, STORAGE), else NULL. */
 BpQmpMonitor *bp_block_access_get_monitor(BpBlockAccess *access);
 
+/* The running domain (RUN), else NULL. */
+BpDomainRun *bp_block_access_get_run(BpBlockAccess *access);
+/* The runtime configuration (OFFLINE, STORAGE), else NULL. */
+const BpQemuRuntimeConfig *bp_block_access_get_config(BpBlockAccess *access);
+
 /* Reads the node graph of every disk.  Errors: those of the runtime
  * (BP_ERROR_QEMU, BP_ERROR_OPERATION_INVALID when the domain stopped),
  * offline those of qemu-img (BP_ERROR_BUSY for an image another process

@@ -519,6 +519,23 @@ bp_domain_run_get_def(BpDomainRun *run)
 }
 
 
+gboolean
+bp_domain_run_set_disk_top(BpDomainRun *run,
+                           const BpDomainDef *def,
+                           const char *target,
+                           const char *node_name,
+                           GError **error)
+{
+    bp_domain_def_free(run->def);
+    run->def = bp_domain_def_copy(def);
+    if (run->storage)
+        bp_qemu_storage_set_top_node(run->storage, target, node_name);
+    else if (run->attach)
+        bp_qemu_attach_set_top_node(run->attach, target, node_name);
+    return bp_domain_ops_save_status(run->def, run->config->runtime_dir, error);
+}
+
+
 char *
 bp_domain_run_get_export(BpDomainRun *run, const char *target)
 {

@@ -95,6 +95,19 @@ GPid bp_domain_run_get_pid(BpDomainRun *run);
 const char *bp_domain_run_get_monitor_path(BpDomainRun *run);
 /* The definition as running (chains as opened). */
 const BpDomainDef *bp_domain_run_get_def(BpDomainRun *run);
+/*
+ * After an external snapshot changed disk @target: @node_name is its new
+ * active layer and @def (copied) the definition as running now (the
+ * disk's chain one longer).  The runtime reads the graph from the new
+ * top from then on, and the status file a restarted daemon reconnects
+ * with is rewritten (a failure to write it is returned; the running
+ * state was updated anyway).
+ */
+gboolean bp_domain_run_set_disk_top(BpDomainRun *run,
+                                    const BpDomainDef *def,
+                                    const char *target,
+                                    const char *node_name,
+                                    GError **error);
 /* Where @target is served: an NBD URI, a vhost-user-blk socket path, or
  * NULL (not exported, attach runtime). */
 char *bp_domain_run_get_export(BpDomainRun *run, const char *target);
