@@ -101,8 +101,15 @@ bp_snap_reconcile_undo_cb(GObject *source G_GNUC_UNUSED, GAsyncResult *result,
     GTask *task = data;
     g_autoptr(GError) err = NULL;
 
-    if (!bp_snap_run_finish(result, &err))
-        g_debug("undoing a snapshot: %s", err->message);
+    /* An overlay QEMU refuses to delete is in use: the snapshot happened
+     * although the graph as we read it (from the old top) did not show
+     * it.  Its data must stay: finish instead. */
+    if (!bp_snap_run_finish(result, &err)) {
+        g_message("an overlay of an interrupted snapshot is in use (%s): keeping it",
+                  err->message);
+        bp_snap_reconcile_finish_one(task, TRUE);
+        return;
+    }
     bp_snap_reconcile_finish_one(task, FALSE);
 }
 
@@ -114,6 +121,7 @@ bp_snap_reconcile_graph_cb(GObject *source G_GNUC_UNUSED, GAsyncResult *result,
     GTask *task = data;
     BpSnapReconcile *r = g_task_get_task_data(task);
     g_autoptr(BpBlockGraph) graph = NULL;
+    GPtrArray *cmds;
     gboolean all = TRUE;
     GError *err = NULL;
 
@@ -134,8 +142,16 @@ bp_snap_reconcile_graph_cb(GObject *source G_GNUC_UNUSED, GAsyncResult *result,
         bp_snap_reconcile_finish_one(task, TRUE);
         return;
     }
-    bp_snap_run_async(bp_block_access_get_monitor(r->access), NULL,
-                      bp_snap_undo_cmds(r->rec->disks, graph), NULL,
+    cmds = bp_snap_undo_cmds(r->rec->disks, graph);
+    /* Format nodes first: their deletion must succeed (see the callback). */
+    for (guint i = 0; i < cmds->len; i++) {
+        BpSnapCmd *cmd = g_ptr_array_index(cmds, i);
+        const char *node = json_object_get_string_member(cmd->args, "node-name");
+
+        if (g_str_has_suffix(node, "-fmt"))
+            cmd->ignore_error = FALSE;
+    }
+    bp_snap_run_async(bp_block_access_get_monitor(r->access), NULL, cmds, NULL,
                       bp_snap_reconcile_undo_cb, task);
 }
 
