@@ -9,6 +9,7 @@
 #include "bp-domain-object.h"
 #include "bp-log.h"
 #include "bp-method.h"
+#include "bp-snapshot-object.h"
 #include "jobs/bp-domain-ops.h"
 #include "jobs/bp-domain-run.h"
 #include "jobs/bp-domain-runtime.h"
@@ -53,7 +54,8 @@ G_DEFINE_TYPE(BpDaemonDomain, bp_daemon_domain, G_TYPE_OBJECT)
 /* Domain methods that only read (the others need org.blkpoint.manage). */
 static const char *const bp_domain_read_methods[] = {
     "GetXMLDesc", "ListDisks", "CheckpointLookupByName", "ListCheckpoints",
-    "BackupGetXMLDesc", "ListBackups", "GetJobInfo", "GetBlockJobInfo", NULL
+    "BackupGetXMLDesc", "ListBackups", "GetJobInfo", "GetBlockJobInfo",
+    "SnapshotLookupByName", "ListSnapshots", NULL
 };
 
 static const BpMethodOption bp_options_none[] = { { NULL, NULL } };
@@ -538,6 +540,7 @@ bp_daemon_domain_undefine_op(BpDaemonDomain *dom, gpointer data)
         bp_log_domain(G_LOG_LEVEL_MESSAGE, dom->def->name, "undefined");
         dom->removed = TRUE;
         bp_checkpoint_table_clear(dom->checkpoints);
+        bp_snapshot_table_clear(dom);
         bp_daemon_remove_domain(dom->daemon, dom);
         bp_method_return(args, NULL);
     }
@@ -777,6 +780,7 @@ bp_daemon_domain_new(BpDaemon *daemon, gint64 id, BpDomainDef *def)
     g_signal_connect(dom->iface, "handle-list-disks",
                      G_CALLBACK(bp_daemon_domain_handle_list_disks), dom);
     bp_checkpoint_connect_domain_methods(dom, dom->iface);
+    bp_snapshot_connect_domain_methods(dom, dom->iface);
     bp_backup_connect_domain_methods(dom, dom->iface);
     bp_method_connect_unimplemented(daemon, dom->iface, bp_domain_read_methods);
 
