@@ -1,0 +1,339 @@
+#!/bin/sh
+# External disk-only snapshots end to end: the client from the build tree
+# against blkpointd (activated on a private session bus) and a real
+# qemu-storage-daemon running a domain with two disks; guest writes go
+# through the NBD exports with qemu-io, backups are started over D-Bus.
+#
+#   running: write X; full push backup creating c1 (both disks);
+#   checkpoint c2 (vda only); write A; snapshot-create-as s1; write B ->
+#   the overlays exist, dumpxml shows the longer chains, the sizes of c1
+#   and c2 are exactly the bytes of A and B on each disk (both layers);
+#   an incremental push backup from c1 restores (on top of the full)
+#   byte-equal to the disk; s2 with vdb excluded; snapshot-list (table,
+#   --parent, --name, --tree), snapshot-current, snapshot-dumpxml,
+#   --print-xml; an existing overlay refused without --reuse-external and
+#   left alone; an overlay that cannot be created leaves no file, no
+#   record and the old chains; a daemon restart keeps everything;
+#   snapshot-delete without --metadata refused, with it only the record
+#   goes; after shutdown the overlays hold the carried bitmaps;
+#   shut off: snapshot-create-as with qemu-img, then start opens the new
+#   chain and the checkpoints still count writes.
+
+set -u
+
+top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
+top_builddir=${top_builddir:-$top_srcdir}
+DBUS_DAEMON=${DBUS_DAEMON:-dbus-daemon}
+QEMU_IMG=${QEMU_IMG:-qemu-img}
+QEMU_STORAGE_DAEMON=${QEMU_STORAGE_DAEMON:-qemu-storage-daemon}
+BP_SCHEMA_DIR=${BP_SCHEMA_DIR:-$top_srcdir/xml-schemas}
+export QEMU_IMG QEMU_STORAGE_DAEMON BP_SCHEMA_DIR
+
+blkpoint=$top_builddir/client/blkpoint
+blkpointd=$top_builddir/daemon/blkpointd
+
+for p in "$DBUS_DAEMON" "$QEMU_IMG" "$QEMU_STORAGE_DAEMON" qemu-io jq gdbus; do
+    case $p in no|"") echo "SKIP: a program configure looks for is missing"; exit 77 ;; esac
+    command -v "$p" >/dev/null 2>&1 || { echo "SKIP: $p not found"; exit 77; }
+done
+for p in "$blkpoint" "$blkpointd"; do
+    [ -x "$p" ] || { echo "FAIL: $p was not built"; exit 1; }
+done
+
+failures=0
+fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+pass() { echo "ok: $*"; }
+
+tmp=$(mktemp -d /tmp/bp-sn.XXXXXX) || exit 99
+bus_pid=
+qsd_pid=
+cleanup() {
+    if [ -n "$qsd_pid" ]; then
+        case $( (tr '\0' ' ' <"/proc/$qsd_pid/cmdline") 2>/dev/null) in
+            *qemu-storage-daemon*"$tmp"*) kill -9 "$qsd_pid" 2>/dev/null ;;
+        esac
+    fi
+    if [ -n "$bus_pid" ]; then
+        p=$(daemon_pid)
+        [ -n "$p" ] && kill -9 "$p" 2>/dev/null
+        kill "$bus_pid" 2>/dev/null
+    fi
+    rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+export LC_ALL=C.UTF-8 TZ=UTC
+unset LANGUAGE BLKPOINT_CONNECT
+cd "$tmp" || exit 99
+
+. "$top_srcdir/tests/client-testlib.sh"
+client_bus_start
+
+CL=65536
+dom=/org/blkpoint/Blkpoint1/domain/vm1
+D=org.blkpoint.Blkpoint1.Domain
+
+# expect TEXT [WHAT]: standard output is exactly TEXT (printf format),
+# nothing on standard error, and the command succeeded.
+expect() {
+    printf "$1" >want
+    if [ $rc -ne 0 ] || ! cmp -s out want || [ -s err ]; then
+        fail "${2:-output}: rc=$rc, stdout/want:
+$(cat out)
+----
+$(cat want)
+---- stderr: $(cat err)"
+        return 1
+    fi
+    return 0
+}
+
+# refused WHAT TEXT: the command failed and said TEXT (a part of it).
+refused() {
+    if [ $rc -ne 1 ] || ! grep -qF -- "$2" err; then
+        fail "$1: rc=$rc, stderr: $(cat err)"
+        return 1
+    fi
+    return 0
+}
+
+# write DISK OFFSET LENGTH PATTERN (bytes) through the NBD export.
+write() {
+    qemu-io -f raw "nbd+unix:///$1?socket=$tmp/run/vm1/nbd.sock" \
+        -c "write -P $4 $2 $3" >/dev/null || fail "write $*"
+}
+
+# copy TAG: each disk as the guest sees it now.
+copy() {
+    for d in vda vdb; do
+        "$QEMU_IMG" convert -f raw -O raw "nbd+unix:///$d?socket=$tmp/run/vm1/nbd.sock" \
+            "$tmp/$d-$1.raw" || fail "copy $d at $1"
+    done
+}
+
+# size CHECKPOINT DISK: the size= checkpoint-dumpxml --size reports.
+size() {
+    "$blkpoint" -c session -q checkpoint-dumpxml vm1 "$1" --no-domain --size \
+        --xpath "string(//disk[@name='$2']/@size)"
+}
+
+# chain DISK: the disk's source and backing files in the live definition.
+chain() {
+    "$blkpoint" -c session -q dumpxml vm1 ${2:-} \
+        --xpath "//disk[target/@dev='$1']//source/@file" |
+        sed 's/^ *file="\(.*\)"$/\1/' | sed "s|^$tmp/||" | tr '\n' ' '
+}
+
+# backup NAME BACKUPXML CHECKPOINTXML: a push backup over D-Bus, waited for.
+backup() {
+    r=$(gdbus call --session --dest org.blkpoint.Blkpoint1 --object-path $dom \
+        --method $D.BackupBegin "$2" "$3" '{}' 2>&1)
+    case $r in "(objectpath "*) ;; *) fail "$1: BackupBegin: $r"; return 1 ;; esac
+    for _i in $(seq 1 300); do
+        info=$(gdbus call --session --dest org.blkpoint.Blkpoint1 --object-path $dom \
+               --method $D.GetJobInfo "{'completed': <true>}" 2>&1)
+        case $info in *"'type': <'none'>"*) sleep 0.05 ;; *) break ;; esac
+    done
+    case $info in
+        *"'success': <true>"*) return 0 ;;
+        *) fail "$1: $info"; return 1 ;;
+    esac
+}
+
+# targets PREFIX: the <disks> of a backup into PREFIX-vda.qcow2, PREFIX-vdb.qcow2.
+targets() {
+    printf "<disks>"
+    for d in vda vdb; do
+        printf "<disk name='%s' type='file'><target file='%s'/><driver type='qcow2'/></disk>" \
+            "$d" "$tmp/$1-$d.qcow2"
+    done
+    printf "</disks>"
+}
+
+for d in vda vdb; do
+    "$QEMU_IMG" create -q -f qcow2 "$tmp/$d.qcow2" 16M || exit 99
+done
+cat >vm1.xml <<EOF
+<domain>
+  <name>vm1</name>
+  <devices>
+    <disk type='file' device='disk'>
+      <driver type='qcow2'/>
+      <source file='$tmp/vda.qcow2'/>
+      <target dev='vda'/>
+    </disk>
+    <disk type='file' device='disk'>
+      <driver type='qcow2'/>
+      <source file='$tmp/vdb.qcow2'/>
+      <target dev='vdb'/>
+    </disk>
+  </devices>
+</domain>
+EOF
+bp define vm1.xml
+bp start vm1
+expect "Domain 'vm1' started\n\n" start || exit 1
+qsd_pid=$("$blkpoint" -c session dominfo vm1 --json | jq -r .pid)
+
+# ==== running ===================================================================
+
+bp snapshot-list vm1
+expect ' Name   Creation Time   State\n-------------------------------\n\n' \
+    "snapshot-list, none" && pass "snapshot-list without snapshots: the empty table"
+bp snapshot-current vm1
+refused "snapshot-current, none" "domain 'vm1' has no current snapshot" &&
+    pass "snapshot-current without snapshots refused"
+
+# X, then a full backup creating c1 (both disks), then c2 (vda only).
+write vda 0 $CL 0x11
+write vdb 0 $CL 0x12
+backup full "<domainbackup>$(targets full)</domainbackup>" \
+    "<domaincheckpoint><name>c1</name></domaincheckpoint>"
+bp -q checkpoint-create-as vm1 c2 --diskspec vda --diskspec vdb,checkpoint=no
+[ $rc -eq 0 ] || fail "c2: $(cat err)"
+
+# A: into the original images.
+write vda $((2 * CL)) $CL 0xa1
+write vdb $((4 * CL)) $CL 0xb1
+
+bp snapshot-create-as vm1 s1 "before B"
+refused "without --disk-only" "use --disk-only" &&
+    pass "snapshot-create-as without --disk-only refused"
+bp snapshot-create-as vm1 s1 "before B" --disk-only
+expect "Domain snapshot s1 created\n" "snapshot-create-as s1" &&
+    pass "snapshot-create-as: virsh's sentence"
+[ -f "$tmp/vda.s1" ] && [ -f "$tmp/vdb.s1" ] &&
+    pass "overlays named like libvirt's: vda.s1, vdb.s1" || fail "overlays: $(ls "$tmp")"
+got="$(chain vda)| $(chain vdb)| $(chain vda --inactive)"
+[ "$got" = "vda.s1 vda.qcow2 | vdb.s1 vdb.qcow2 | vda.s1 vda.qcow2 " ] &&
+    pass "live and stored definitions show the chains one longer" ||
+    fail "chains after s1: '$got'"
+
+# B: into the overlays.
+write vda $((6 * CL)) $((2 * CL)) 0xa2
+write vdb $((10 * CL)) $CL 0xb2
+got="c1: $(size c1 vda) $(size c1 vdb); c2: $(size c2 vda)/$(size c2 vdb)"
+[ "$got" = "c1: $((3 * CL)) $((2 * CL)); c2: $((3 * CL))/" ] &&
+    pass "checkpoint sizes count the writes of both layers, per disk" ||
+    fail "sizes after s1: '$got'"
+
+# An incremental from c1 restores equal to the disk.
+copy t2
+backup inc "<domainbackup><incremental>c1</incremental>$(targets inc)</domainbackup>" ""
+for d in vda vdb; do
+    "$QEMU_IMG" convert -O raw "$tmp/inc-$d.qcow2" "$tmp/$d-inc.raw" &&
+    "$QEMU_IMG" compare -q -f raw -F raw "$tmp/$d-t2.raw" "$tmp/$d-inc.raw" &&
+        pass "incremental from c1 across the snapshot: restored $d equals the disk" ||
+        fail "incremental from c1: restored $d differs"
+done
+
+# s2: vdb excluded.
+bp snapshot-create-as vm1 --name s2 --disk-only --diskspec vdb,snapshot=no
+expect "Domain snapshot s2 created\n" "snapshot-create-as s2"
+got="$(chain vda)| $(chain vdb)"
+[ "$got" = "vda.s2 vda.s1 vda.qcow2 | vdb.s1 vdb.qcow2 " ] &&
+    pass "snapshot=no leaves vdb's chain alone" || fail "chains after s2: '$got'"
+
+t1=$("$blkpoint" -c session snapshot-list vm1 --json | jq -r '.[] | select(.name == "s1") | .creation_time')
+t2=$("$blkpoint" -c session snapshot-list vm1 --json | jq -r '.[] | select(.name == "s2") | .creation_time')
+w1=$(date -d "@$t1" '+%Y-%m-%d %H:%M:%S %z')
+w2=$(date -d "@$t2" '+%Y-%m-%d %H:%M:%S %z')
+bp snapshot-list vm1
+expect " Name   Creation Time               State\n---------------------------------------------------\n s1     $w1   disk-snapshot\n s2     $w2   disk-snapshot\n\n" \
+    "snapshot-list" && pass "snapshot-list: virsh's table"
+bp snapshot-list vm1 --parent
+expect " Name   Creation Time               State           Parent\n------------------------------------------------------------\n s1     $w1   disk-snapshot   \n s2     $w2   disk-snapshot   s1\n\n" \
+    "snapshot-list --parent" && pass "snapshot-list --parent"
+bp -q snapshot-list vm1 --name
+expect "s1\ns2\n" "snapshot-list --name"
+bp snapshot-list vm1 --tree
+expect "s1\n  |\n  +- s2\n    \n\n" "snapshot-list --tree" && pass "snapshot-list --tree"
+bp -q snapshot-current vm1 --name
+expect "s2\n" "snapshot-current --name" && pass "snapshot-current --name"
+bp -q snapshot-dumpxml vm1 s1
+grep -q "<name>s1</name>" out && grep -q "<description>before B</description>" out &&
+    grep -q "<state>disk-snapshot</state>" out && grep -q "file='$tmp/vda.s1'" out &&
+    pass "snapshot-dumpxml" || fail "snapshot-dumpxml: $(cat out) $(cat err)"
+bp snapshot-create-as vm1 s9 --print-xml --diskspec vda,file=/x/y,driver=qcow2 --diskspec vdb,snapshot=no
+expect "<domainsnapshot>\n  <name>s9</name>\n  <disks>\n    <disk name='vda'>\n      <driver type='qcow2'/>\n      <source file='/x/y'/>\n    </disk>\n    <disk name='vdb' snapshot='no'/>\n  </disks>\n</domainsnapshot>\n\n\n" \
+    "--print-xml" && pass "snapshot-create-as --print-xml: virsh's document"
+
+# An existing file is never overwritten without --reuse-external.
+printf keep >"$tmp/exists.img"
+bp snapshot-create-as vm1 s3 --disk-only --diskspec "vda,file=$tmp/exists.img" --diskspec vdb,snapshot=no
+refused "existing overlay" "already exists" &&
+    [ "$(cat "$tmp/exists.img")" = keep ] &&
+    pass "an existing overlay file is refused and left alone"
+# An overlay that cannot be created: vda's, created first, goes again.
+bp snapshot-create-as vm1 s3 --disk-only --diskspec "vdb,file=/proc/bp-none/vdb.s3"
+refused "uncreatable overlay" "/proc/bp-none/vdb.s3"
+got="$(chain vda)| $(chain vdb)| $(chain vda --inactive)"
+[ ! -e "$tmp/vda.s3" ] && [ "$got" = "vda.s2 vda.s1 vda.qcow2 | vdb.s1 vdb.qcow2 | vda.s2 vda.s1 vda.qcow2 " ] &&
+    [ "$("$blkpoint" -c session -q snapshot-list vm1 --name | tr '\n' ' ')" = "s1 s2 " ] &&
+    pass "a failed snapshot leaves no overlay, no record and the old chains" ||
+    fail "after a failed snapshot: '$got' $(ls "$tmp")"
+
+# A daemon restart keeps the snapshots and the running chains.
+kill "$(daemon_pid)"
+for _i in $(seq 1 100); do [ -z "$(daemon_pid)" ] && break; sleep 0.05; done
+bp -q snapshot-list vm1 --name
+expect "s1\ns2\n" "snapshot-list after a restart"
+got="$(chain vda)| $(chain vdb)"
+[ "$got" = "vda.s2 vda.s1 vda.qcow2 | vdb.s1 vdb.qcow2 " ] &&
+    [ "$(size c1 vda)" = $((3 * CL)) ] &&
+    pass "after a daemon restart: snapshots, chains and checkpoints as before" ||
+    fail "after a daemon restart: '$got' c1 vda $(size c1 vda)"
+
+# Deleting: metadata only.
+bp snapshot-delete vm1 s1
+refused "snapshot-delete without --metadata" "not supported" &&
+    pass "snapshot-delete without --metadata refused"
+bp snapshot-delete vm1 s1 --metadata
+expect "Domain snapshot s1 deleted\n" "snapshot-delete --metadata"
+bp -q snapshot-list vm1 --parent
+[ -f "$tmp/vda.s1" ] && [ "$(chain vda)" = "vda.s2 vda.s1 vda.qcow2 " ] &&
+    grep -q "^ s2 .* disk-snapshot *$" out && ! grep -q s1 out &&
+    pass "snapshot-delete --metadata forgets the record only" ||
+    fail "after snapshot-delete: $(cat out) $(chain vda)"
+
+# After a clean shutdown the overlays hold the carried bitmaps.
+bp -q shutdown vm1
+qsd_pid=
+bitmaps() {
+    "$QEMU_IMG" info --output=json "$tmp/$1" |
+        jq -r '[."format-specific".data.bitmaps // [] | .[] | .name] | sort | join(",")'
+}
+got="vda.s1: $(bitmaps vda.s1); vda.s2: $(bitmaps vda.s2); vdb.s1: $(bitmaps vdb.s1)"
+[ "$got" = "vda.s1: c1,c2; vda.s2: c1,c2; vdb.s1: c1" ] &&
+    pass "every overlay has a bitmap for each checkpoint valid on its disk" ||
+    fail "bitmaps in the overlays: '$got'"
+
+# ==== shut off ===================================================================
+
+bp snapshot-create-as vm1 s4 --disk-only
+expect "Domain snapshot s4 created\n" "snapshot-create-as, shut off"
+got="$(bitmaps vda.s4)/$(bitmaps vdb.s4)"
+[ "$got" = "c1,c2/c1" ] && pass "shut off: qemu-img create and bitmap --add" ||
+    fail "shut-off overlays: '$got' $(ls "$tmp")"
+bp -q snapshot-list vm1 --parent
+grep -q "^ s4 .* shutoff  *s2$" out && pass "shut off: state shutoff, parent s2" ||
+    fail "snapshot-list after s4: $(cat out)"
+bp -q start vm1
+qsd_pid=$("$blkpoint" -c session dominfo vm1 --json | jq -r .pid)
+got="$(chain vda)| $(chain vdb)"
+[ "$got" = "vda.s4 vda.s2 vda.s1 vda.qcow2 | vdb.s4 vdb.s1 vdb.qcow2 " ] &&
+    pass "start opens the chain of the shut-off snapshot" || fail "chains after s4: '$got'"
+write vdb $((12 * CL)) $CL 0xc2
+got="$(size c1 vda) $(size c1 vdb)"
+[ "$got" = "$((3 * CL)) $((3 * CL))" ] &&
+    pass "checkpoints keep counting on the new overlays" || fail "sizes after s4: '$got'"
+bp -q destroy vm1
+qsd_pid=
+
+if [ $failures -ne 0 ]; then
+    echo "---- daemon log"
+    tail -n 60 daemon.log
+fi
+echo "$failures failure(s)"
+[ $failures -eq 0 ]
