@@ -418,6 +418,19 @@ test_failures(void)
     assert_chain(d, "vdb", "vdb.s1 vdb.qcow2");
     assert_bitmaps(d, "vdb", 0, "c1");
 
+    /* Busy while another job of the domain (a backup) runs. */
+    {
+        g_autoptr(BpStoreJob) job = bp_store_job_new(d->id, "backup");
+
+        g_assert_true(bp_store_job_add(d->store, job, &error));
+        g_clear_pointer(&name, g_free);
+        name = snap_create(d, "<domainsnapshot><name>busy</name></domainsnapshot>", 0, &error);
+        g_assert_null(name);
+        g_assert_error(error, BP_ERROR, BP_ERROR_BUSY);
+        g_clear_error(&error);
+        g_assert_true(bp_store_job_remove(d->store, job->id, &error));
+    }
+
     /* quiesce is refused; --no-metadata records nothing but the chain. */
     g_clear_pointer(&name, g_free);
     name = snap_create(d, "", BP_SNAPSHOT_CREATE_QUIESCE, &error);

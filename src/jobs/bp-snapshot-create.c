@@ -100,6 +100,30 @@ bp_snap_check_file(const BpSnapDisk *d, gboolean reuse, GError **error)
 }
 
 
+/* BP_ERROR_BUSY while another job (a backup) of the domain is under way:
+ * its nodes and bitmaps are those of the current chain.  (libvirt
+ * waits for its job lock and then fails the same way.) */
+static gboolean
+bp_snap_check_idle(BpSnapCreate *op, GError **error)
+{
+    g_autoptr(GPtrArray) jobs = NULL;
+
+    if (!(jobs = bp_store_job_list_unfinished(op->store, error)))
+        return FALSE;
+    for (guint i = 0; i < jobs->len; i++) {
+        const BpStoreJob *job = g_ptr_array_index(jobs, i);
+
+        if (job->domain_id != op->domain_id)
+            continue;
+        g_set_error(error, BP_ERROR, BP_ERROR_BUSY,
+                    _("cannot take a snapshot of domain '%s' while its %s job runs"),
+                    bp_block_access_get_def(op->access)->name, job->kind);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+
 /* Name, parent, alignment, and the record of what is going to happen. */
 static gboolean
 bp_snap_create_prepare(BpSnapCreate *op, GError **error)
@@ -111,6 +135,8 @@ bp_snap_create_prepare(BpSnapCreate *op, GError **error)
     g_autoptr(GError) local = NULL;
     BpSnapRecord *rec;
 
+    if (!bp_snap_check_idle(op, error))
+        return FALSE;
     if (!(op->flags & BP_SNAPSHOT_CREATE_NO_METADATA)) {
         g_autoptr(BpStoreSnapshot) existing =
             bp_store_snapshot_get(op->store, op->domain_id, op->def->name, &local);
