@@ -16,11 +16,14 @@
  *   - the shut-off domain: qemu-img create and bitmap --add, then a start
  *     opens the new chain with the bitmaps recording;
  *   - reconciliation: a creation killed after the transaction is
- *     finished, one killed before it is undone.
+ *     finished, one killed before it is undone (a helper process killed
+ *     at the step, and job rows put back by hand).
  */
 #include <config.h>
 
+#include <signal.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <glib/gstdio.h>
 
 #include "checkpointtest.h"
@@ -576,6 +579,74 @@ test_reconcile(void)
     ct_domain_stop(d);
 }
 
+/* Runs the crash helper; asserts it was killed at @step. */
+static void
+crash_at(CtDomain *d, const char *step, const char *xml)
+{
+    g_autofree char *helper = g_test_build_filename(G_TEST_BUILT, "snapshot-crash-helper",
+                                                    NULL);
+    const char *argv[] = { helper, d->dir, d->name, step, xml, NULL };
+    g_autoptr(GError) error = NULL;
+    int status = 0;
+
+    ct_domain_detach(d);
+    g_spawn_sync(NULL, (char **) argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, NULL, NULL,
+                 &status, &error);
+    g_assert_no_error(error);
+    g_assert_true(WIFSIGNALED(status));
+    g_assert_cmpint(WTERMSIG(status), ==, SIGKILL);
+    /* As the daemon does: with the definition it knew before. */
+    ct_domain_reconnect(d);
+}
+
+
+/* A real process killed after the transaction (finished: the overlays
+ * are in use and the runtime follows them again) and after the job row
+ * (undone: nothing of it stays). */
+static void
+test_crash(void)
+{
+    g_autofree char *dir = bp_test_mkdtemp();
+    g_autoptr(CtDomain) d = NULL;
+    g_autofree char *ov = NULL;
+    g_autofree char *chain = NULL;
+    g_autofree char *sock = NULL;
+
+    qt_require_tools();
+    d = ct_domain_new(dir, "crash", 0);
+    ct_domain_start(d);
+    ckpt(d, "<domaincheckpoint><name>c1</name></domaincheckpoint>");
+
+    crash_at(d, "create:applied", "<domainsnapshot><name>s1</name></domainsnapshot>");
+    g_assert_cmpuint(ct_jobs(d), ==, 1);
+    g_assert_cmpuint(snapshot_count(d), ==, 0);
+    snap_reconcile(d, 1);
+    g_assert_cmpuint(ct_jobs(d), ==, 0);
+    g_assert_cmpuint(snapshot_count(d), ==, 1);
+    chain = stored_chain(d, "vdb");
+    g_assert_cmpstr(chain, ==, "vdb.s1 vdb.qcow2");
+    assert_chain(d, "vda", "vda.s1 vda.qcow2");
+    assert_bitmaps(d, "vda", 0, "c1");
+    sock = ct_domain_nbd_socket(d);
+    qt_nbd_write(sock, "vda", 0, CL, 0x77);
+    g_assert_cmpint(size_of(d, "c1", "vda"), ==, CL);
+
+    crash_at(d, "create:pending", "<domainsnapshot><name>s2</name></domainsnapshot>");
+    g_assert_cmpuint(ct_jobs(d), ==, 1);
+    snap_reconcile(d, 1);
+    ov = g_build_filename(dir, "vda.s2", NULL);
+    g_assert_false(g_file_test(ov, G_FILE_TEST_EXISTS));
+    g_assert_cmpuint(ct_jobs(d), ==, 0);
+    g_assert_cmpuint(snapshot_count(d), ==, 1);
+    assert_chain(d, "vda", "vda.s1 vda.qcow2");
+
+    /* The stored definition opens what is running. */
+    ct_domain_stop(d);
+    ct_domain_start(d);
+    assert_chain(d, "vda", "vda.s1 vda.qcow2");
+    ct_domain_stop(d);
+}
+
 
 int
 main(int argc, char **argv)
@@ -585,5 +656,6 @@ main(int argc, char **argv)
     g_test_add_func("/jobs/snapshot/failures", test_failures);
     g_test_add_func("/jobs/snapshot/offline", test_offline);
     g_test_add_func("/jobs/snapshot/reconcile", test_reconcile);
+    g_test_add_func("/jobs/snapshot/crash", test_crash);
     return g_test_run();
 }
