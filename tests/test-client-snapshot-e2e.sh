@@ -9,7 +9,9 @@
 #   the overlays exist, dumpxml shows the longer chains, the sizes of c1
 #   and c2 are exactly the bytes of A and B on each disk (both layers);
 #   an incremental push backup from c1 restores (on top of the full)
-#   byte-equal to the disk; s2 with vdb excluded; snapshot-list (table,
+#   byte-equal to the disk and creates c3 (on the overlays only); s2 with
+#   vdb excluded; writes; an incremental from c3 restores equal too;
+#   snapshot-list (table,
 #   --parent, --name, --tree), snapshot-current, snapshot-dumpxml,
 #   --print-xml; an existing overlay refused without --reuse-external and
 #   left alone; an overlay that cannot be created leaves no file, no
@@ -220,7 +222,8 @@ got="c1: $(size c1 vda) $(size c1 vdb); c2: $(size c2 vda)/$(size c2 vdb)"
 
 # An incremental from c1 restores equal to the disk.
 copy t2
-backup inc "<domainbackup><incremental>c1</incremental>$(targets inc)</domainbackup>" ""
+backup inc "<domainbackup><incremental>c1</incremental>$(targets inc)</domainbackup>" \
+    "<domaincheckpoint><name>c3</name></domaincheckpoint>"
 for d in vda vdb; do
     "$QEMU_IMG" convert -O raw "$tmp/inc-$d.qcow2" "$tmp/$d-inc.raw" &&
     "$QEMU_IMG" compare -q -f raw -F raw "$tmp/$d-t2.raw" "$tmp/$d-inc.raw" &&
@@ -234,6 +237,21 @@ expect "Domain snapshot s2 created\n" "snapshot-create-as s2"
 got="$(chain vda)| $(chain vdb)"
 [ "$got" = "vda.s2 vda.s1 vda.qcow2 | vdb.s1 vdb.qcow2 " ] &&
     pass "snapshot=no leaves vdb's chain alone" || fail "chains after s2: '$got'"
+
+# c3 was created by a backup on the overlays only; D goes into s2's.
+write vda $((9 * CL)) $CL 0xd1
+write vdb $((13 * CL)) $CL 0xd2
+copy t3
+backup inc3 "<domainbackup><incremental>c3</incremental>$(targets inc3)</domainbackup>" ""
+for d in vda vdb; do
+    "$QEMU_IMG" convert -O raw "$tmp/inc3-$d.qcow2" "$tmp/$d-inc3.raw" &&
+    "$QEMU_IMG" compare -q -f raw -F raw "$tmp/$d-t3.raw" "$tmp/$d-inc3.raw" &&
+        pass "incremental from c3 (taken on an overlay) across s2: restored $d equals the disk" ||
+        fail "incremental from c3: restored $d differs"
+done
+got="c1: $(size c1 vda) $(size c1 vdb); c3: $(size c3 vda) $(size c3 vdb)"
+[ "$got" = "c1: $((4 * CL)) $((3 * CL)); c3: $CL $CL" ] &&
+    pass "sizes across two snapshots" || fail "sizes after s2: '$got'"
 
 t1=$("$blkpoint" -c session snapshot-list vm1 --json | jq -r '.[] | select(.name == "s1") | .creation_time')
 t2=$("$blkpoint" -c session snapshot-list vm1 --json | jq -r '.[] | select(.name == "s2") | .creation_time')
@@ -281,7 +299,7 @@ bp -q snapshot-list vm1 --name
 expect "s1\ns2\n" "snapshot-list after a restart"
 got="$(chain vda)| $(chain vdb)"
 [ "$got" = "vda.s2 vda.s1 vda.qcow2 | vdb.s1 vdb.qcow2 " ] &&
-    [ "$(size c1 vda)" = $((3 * CL)) ] &&
+    [ "$(size c1 vda)" = $((4 * CL)) ] &&
     pass "after a daemon restart: snapshots, chains and checkpoints as before" ||
     fail "after a daemon restart: '$got' c1 vda $(size c1 vda)"
 
@@ -305,7 +323,7 @@ bitmaps() {
         jq -r '[."format-specific".data.bitmaps // [] | .[] | .name] | sort | join(",")'
 }
 got="vda.s1: $(bitmaps vda.s1); vda.s2: $(bitmaps vda.s2); vdb.s1: $(bitmaps vdb.s1)"
-[ "$got" = "vda.s1: c1,c2; vda.s2: c1,c2; vdb.s1: c1" ] &&
+[ "$got" = "vda.s1: c1,c2,c3; vda.s2: c1,c2,c3; vdb.s1: c1,c3" ] &&
     pass "every overlay has a bitmap for each checkpoint valid on its disk" ||
     fail "bitmaps in the overlays: '$got'"
 
@@ -314,7 +332,7 @@ got="vda.s1: $(bitmaps vda.s1); vda.s2: $(bitmaps vda.s2); vdb.s1: $(bitmaps vdb
 bp snapshot-create-as vm1 s4 --disk-only
 expect "Domain snapshot s4 created\n" "snapshot-create-as, shut off"
 got="$(bitmaps vda.s4)/$(bitmaps vdb.s4)"
-[ "$got" = "c1,c2/c1" ] && pass "shut off: qemu-img create and bitmap --add" ||
+[ "$got" = "c1,c2,c3/c1,c3" ] && pass "shut off: qemu-img create and bitmap --add" ||
     fail "shut-off overlays: '$got' $(ls "$tmp")"
 bp -q snapshot-list vm1 --parent
 grep -q "^ s4 .* shutoff  *s2$" out && pass "shut off: state shutoff, parent s2" ||
@@ -326,7 +344,7 @@ got="$(chain vda)| $(chain vdb)"
     pass "start opens the chain of the shut-off snapshot" || fail "chains after s4: '$got'"
 write vdb $((12 * CL)) $CL 0xc2
 got="$(size c1 vda) $(size c1 vdb)"
-[ "$got" = "$((3 * CL)) $((3 * CL))" ] &&
+[ "$got" = "$((4 * CL)) $((4 * CL))" ] &&
     pass "checkpoints keep counting on the new overlays" || fail "sizes after s4: '$got'"
 bp -q destroy vm1
 qsd_pid=
