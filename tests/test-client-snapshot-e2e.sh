@@ -303,6 +303,21 @@ got="$(chain vda)| $(chain vdb)"
     pass "after a daemon restart: snapshots, chains and checkpoints as before" ||
     fail "after a daemon restart: '$got' c1 vda $(size c1 vda)"
 
+# Over D-Bus: the objects, their properties and the named errors.
+bp --json snapshot-dumpxml vm1 nosuch
+[ $rc -eq 1 ] && [ "$(jq -r .error.name out)" = org.blkpoint.Blkpoint1.Error.NoSnapshot ] &&
+    pass "an unknown snapshot is Error.NoSnapshot" || fail "unknown snapshot: $(cat out)"
+bp --json snapshot-delete vm1 s1
+[ $rc -eq 1 ] && [ "$(jq -r .error.name out)" = org.blkpoint.Blkpoint1.Error.OperationUnsupported ] &&
+    pass "Delete without metadata is Error.OperationUnsupported" || fail "delete: $(cat out)"
+props=$(gdbus call --session --dest org.blkpoint.Blkpoint1 --object-path $dom/snapshot/s2 \
+        --method org.freedesktop.DBus.Properties.GetAll org.blkpoint.Blkpoint1.Snapshot 2>&1)
+case $props in
+    *"'Parent': <objectpath '$dom/snapshot/s1'>"*"'IsCurrent': <true>"*"'Disks': <[('vda', 'external', '$tmp/vda.s2'), ('vdb', 'no', '')]>"*)
+        pass "the Snapshot object's properties" ;;
+    *) fail "Snapshot properties: $props" ;;
+esac
+
 # Deleting: metadata only.
 bp snapshot-delete vm1 s1
 refused "snapshot-delete without --metadata" "not supported" &&
