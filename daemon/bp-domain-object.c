@@ -13,6 +13,7 @@
 #include "jobs/bp-domain-ops.h"
 #include "jobs/bp-domain-run.h"
 #include "jobs/bp-domain-runtime.h"
+#include "jobs/bp-snapshot-ops.h"
 #include "util/bp-error.h"
 #include "util/bp-i18n.h"
 
@@ -61,7 +62,7 @@ static const char *const bp_domain_read_methods[] = {
 static const BpMethodOption bp_options_none[] = { { NULL, NULL } };
 static const BpMethodOption bp_options_destroy[] = { { "graceful", "b" }, { NULL, NULL } };
 static const BpMethodOption bp_options_undefine[] = {
-    { "checkpoints-metadata", "b" }, { NULL, NULL }
+    { "checkpoints-metadata", "b" }, { "snapshots-metadata", "b" }, { NULL, NULL }
 };
 static const BpMethodOption bp_options_xml_desc[] = {
     { "inactive", "b" }, { "security-info", "b" }, { NULL, NULL }
@@ -530,7 +531,9 @@ bp_daemon_domain_undefine_op(BpDaemonDomain *dom, gpointer data)
         err = g_error_new(BP_ERROR, BP_ERROR_OPERATION_INVALID,
                           _("cannot undefine domain '%s' while it is running; "
                             "shut it down or destroy it first"), dom->def->name);
-    } else {
+    } else if (bp_snapshot_ops_undefine_check(dom->daemon->store, dom->id,
+                                              bp_method_option_bool(args, "snapshots-metadata"),
+                                              &err)) {
         bp_domain_ops_undefine(dom->daemon->store, dom->id,
                                bp_method_option_bool(args, "checkpoints-metadata"), &err);
     }

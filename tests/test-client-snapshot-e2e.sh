@@ -364,6 +364,14 @@ got="$(size c1 vda) $(size c1 vdb)"
 bp -q destroy vm1
 qsd_pid=
 
+# undefine keeps snapshot records unless told, as virsh does.
+bp undefine vm1 --checkpoints-metadata
+refused "undefine with snapshots" "cannot delete inactive domain with 2 snapshots" &&
+    pass "undefine refused while snapshot records exist"
+bp undefine vm1 --checkpoints-metadata --snapshots-metadata
+expect "Domain 'vm1' has been undefined\n\n" "undefine --snapshots-metadata" &&
+    [ -f "$tmp/vda.s4" ] && pass "undefine --snapshots-metadata: records gone, overlays kept"
+
 if [ $failures -ne 0 ]; then
     echo "---- daemon log"
     tail -n 60 daemon.log

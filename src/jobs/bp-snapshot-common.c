@@ -533,6 +533,27 @@ bp_snap_undo_cmds(GPtrArray *disks, const BpBlockGraph *graph)
 }
 
 
+/* ---- undefine ------------------------------------------------------------------ */
+
+gboolean
+bp_snapshot_ops_undefine_check(BpStore *store, gint64 domain_id,
+                               gboolean snapshots_metadata, GError **error)
+{
+    g_autoptr(GPtrArray) list = NULL;
+
+    if (snapshots_metadata)
+        return TRUE;
+    if (!(list = bp_store_snapshot_list(store, domain_id, error)))
+        return FALSE;
+    if (list->len > 0) {
+        g_set_error(error, BP_ERROR, BP_ERROR_OPERATION_INVALID,
+                    _("cannot delete inactive domain with %u snapshots"), list->len);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+
 /* ---- dumpxml ------------------------------------------------------------------- */
 
 char *

@@ -110,6 +110,15 @@ void bp_snapshot_ops_reconcile_async(BpStore *store,
 gboolean bp_snapshot_ops_reconcile_finish(GAsyncResult *result, guint *changed,
                                           BpDomainDef **new_def, GError **error);
 
+/*
+ * The check "virsh undefine" makes: a domain with snapshot records is
+ * only undefined with @snapshots_metadata (the records then go with the
+ * domain; the overlays stay).  BP_ERROR_OPERATION_INVALID with libvirt's
+ * message, BP_ERROR_CATALOGUE.
+ */
+gboolean bp_snapshot_ops_undefine_check(BpStore *store, gint64 domain_id,
+                                        gboolean snapshots_metadata, GError **error);
+
 /* Same values as BP_SNAPSHOT_FORMAT_*. */
 typedef enum {
     BP_SNAPSHOT_XML_SECURE = 1 << 0,
