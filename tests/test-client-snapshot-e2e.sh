@@ -277,6 +277,14 @@ bp snapshot-create-as vm1 s9 --print-xml --diskspec vda,file=/x/y,driver=qcow2 -
 expect "<domainsnapshot>\n  <name>s9</name>\n  <disks>\n    <disk name='vda'>\n      <driver type='qcow2'/>\n      <source file='/x/y'/>\n    </disk>\n    <disk name='vdb' snapshot='no'/>\n  </disks>\n</domainsnapshot>\n\n\n" \
     "--print-xml" && pass "snapshot-create-as --print-xml: virsh's document"
 
+bp snapshot-create-as vm1 s9 --print-xml --diskspec vda,bogus=1
+refused "bad diskspec" "unable to parse diskspec: vda,bogus=1" &&
+bp snapshot-create-as vm1 s9 --print-xml --no-metadata
+refused "--print-xml --no-metadata" "--print-xml is incompatible with --no-metadata" &&
+bp snapshot-create-as vm1 s9 --disk-only --quiesce
+refused "--quiesce" "quiescing a snapshot is not supported" &&
+    pass "snapshot-create-as refusals: a bad diskspec, --print-xml with --no-metadata, --quiesce"
+
 # An existing file is never overwritten without --reuse-external.
 printf keep >"$tmp/exists.img"
 bp snapshot-create-as vm1 s3 --disk-only --diskspec "vda,file=$tmp/exists.img" --diskspec vdb,snapshot=no
