@@ -19,7 +19,9 @@
 #   snapshot-delete without --metadata refused, with it only the record
 #   goes; after shutdown the overlays hold the carried bitmaps;
 #   shut off: snapshot-create-as with qemu-img, then start opens the new
-#   chain and the checkpoints still count writes.
+#   chain and the checkpoints still count writes;
+#   attach runtime (a qemu-storage-daemon the test starts): the same
+#   snapshot over its monitor; its export follows the overlay.
 
 set -u
 
@@ -379,6 +381,62 @@ refused "undefine with snapshots" "cannot delete inactive domain with 2 snapshot
 bp undefine vm1 --checkpoints-metadata --snapshots-metadata
 expect "Domain 'vm1' has been undefined\n\n" "undefine --snapshots-metadata" &&
     [ -f "$tmp/vda.s4" ] && pass "undefine --snapshots-metadata: records gone, overlays kept"
+
+# ==== attach runtime: a QEMU somebody else runs ===================================
+
+mkdir -p "$tmp/ext"
+for d in vda vdb; do
+    "$QEMU_IMG" create -q -f qcow2 "$tmp/ext/$d.qcow2" 16M || exit 99
+done
+"$QEMU_STORAGE_DAEMON" \
+    --blockdev "{\"driver\":\"file\",\"node-name\":\"f0\",\"filename\":\"$tmp/ext/vda.qcow2\"}" \
+    --blockdev '{"driver":"qcow2","node-name":"guest0","file":"f0"}' \
+    --blockdev "{\"driver\":\"file\",\"node-name\":\"f1\",\"filename\":\"$tmp/ext/vdb.qcow2\"}" \
+    --blockdev '{"driver":"qcow2","node-name":"guest1","file":"f1"}' \
+    --nbd-server "addr.type=unix,addr.path=$tmp/ext/nbd.sock" \
+    --export type=nbd,id=e0,node-name=guest0,name=vda,writable=on \
+    --export type=nbd,id=e1,node-name=guest1,name=vdb,writable=on \
+    --chardev "socket,id=m,path=$tmp/ext/qmp.sock,server=on,wait=off" \
+    --monitor chardev=m >"$tmp/ext/log" 2>&1 &
+qsd_pid=$!
+for _i in $(seq 1 100); do [ -S "$tmp/ext/qmp.sock" ] && break; sleep 0.05; done
+{
+    echo "<domain><name>ext</name>"
+    echo "<runtime type='attach'><monitor path='$tmp/ext/qmp.sock'/></runtime><devices>"
+    for d in vda vdb; do
+        echo "<disk type='file'><driver type='qcow2'/><source file='$tmp/ext/$d.qcow2'/>"
+        echo "<target dev='$d'/></disk>"
+    done
+    echo "</devices></domain>"
+} >ext.xml
+ext_write() {
+    qemu-io -f raw "nbd+unix:///$1?socket=$tmp/ext/nbd.sock" -c "write -P 0x33 $2 $3" \
+        >/dev/null || fail "ext write $*"
+}
+bp -q define ext.xml
+bp -q start ext
+bp -q checkpoint-create-as ext c1
+ext_write vda 0 $CL
+bp snapshot-create-as ext s1 --disk-only --diskspec vdb,snapshot=no
+expect "Domain snapshot s1 created\n" "attach: snapshot-create-as"
+ext_write vda $((3 * CL)) $CL
+got=$("$blkpoint" -c session -q dumpxml ext --xpath "//disk[target/@dev='vda']//source/@file" |
+      sed 's/^ *file="\(.*\)"$/\1/' | sed "s|^$tmp/ext/||" | tr '\n' ' ')
+size_ext=$("$blkpoint" -c session -q checkpoint-dumpxml ext c1 --no-domain --size \
+           --xpath "string(//disk[@name='vda']/@size)")
+[ "$got" = "vda.s1 vda.qcow2 " ] && [ "$size_ext" = $((2 * CL)) ] &&
+    pass "attach runtime: the other QEMU's disk gets the overlay, c1 counts both layers" ||
+    fail "attach: chain '$got', c1 size '$size_ext'"
+bp -q shutdown ext
+# Its owner stops it cleanly: the bitmaps reach the images.
+kill -TERM $qsd_pid
+wait $qsd_pid
+qsd_pid=
+got="$(bitmaps ext/vda.s1)|$("$QEMU_IMG" info --output=json "$tmp/ext/vda.s1" |
+                            jq -r '."full-backing-filename"')"
+[ "$got" = "c1|$tmp/ext/vda.qcow2" ] &&
+    pass "attach runtime: the overlay holds c1 and backs onto the old image" ||
+    fail "attach overlay: '$got'"
 
 if [ $failures -ne 0 ]; then
     echo "---- daemon log"
