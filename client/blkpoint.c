@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "blkpoint-backup.h"
 #include "blkpoint-checkpoint.h"
 #include "blkpoint-snapshot.h"
 #include "blkpoint-cmd.h"
@@ -119,13 +120,38 @@ static const BpCmdDef bp_cmds_checkpoint[] = {
 };
 
 static const BpCmdDef bp_cmds_backup[] = {
-    BP_PLANNED("backup-begin", N_("Start a disk backup of a live domain")),
-    BP_PLANNED("backup-dumpxml", N_("Dump XML for an ongoing domain block backup job")),
-    BP_PLANNED("backup-list", N_("List the backups the catalogue remembers")),
+    { "backup-begin", bp_cmd_backup_begin, bp_opts_backup_begin,
+      N_("Start a disk backup of a live domain"),
+      N_("Use XML to start a full or incremental disk backup of a live domain, "
+         "optionally creating a checkpoint at the same point in time (without "
+         "a document: a full push backup of every disk to generated file "
+         "names).  With --wait, wait for a push backup to end and fail when it "
+         "failed or was aborted; --verbose shows its progress.") },
+    { "backup-dumpxml", bp_cmd_backup_dumpxml, bp_opts_backup_dumpxml,
+      N_("Dump XML for an ongoing domain block backup job"),
+      N_("Output the domain block backup job XML, with every default filled "
+         "in.") },
+    { "backup-list", bp_cmd_backup_list, bp_opts_backup_list,
+      N_("List the backups the catalogue remembers"),
+      N_("List the domain's backups, oldest first: when each started, push or "
+         "pull, full or incremental, the checkpoint it started from and the "
+         "one it created, its status and the bytes it copied.  --details shows "
+         "each disk's image and size.") },
     BP_PLANNED("backup-pull", N_("Copy a pull-mode backup's exports to files")),
-    BP_PLANNED("domjobabort", N_("abort active domain job")),
-    BP_PLANNED("domjobinfo", N_("domain job information")),
-    BP_PLANNED("restore", N_("Write a disk image as it was at a backup")),
+    { "domjobabort", bp_cmd_domjobabort, bp_opts_domjobabort,
+      N_("abort active domain job"),
+      N_("Aborts the currently running domain job: a push backup fails as "
+         "cancelled, a pull backup ends.") },
+    { "domjobinfo", bp_cmd_domjobinfo, bp_opts_domjobinfo,
+      N_("domain job information"),
+      N_("Returns information about jobs running on a domain.") },
+    { "restore", bp_cmd_restore, bp_opts_restore,
+      N_("Write a disk image as it was at a backup"),
+      N_("Write a standalone image holding the disk as it was at a backup: the "
+         "full backup and the incremental backups up to the chosen one (by "
+         "--backup id, by the --checkpoint it created, else the newest), "
+         "flattened into FILE, which must not exist yet.  Waits for the end "
+         "unless --async; --verbose shows the progress.") },
     { NULL, NULL, NULL, NULL, NULL }
 };
 

@@ -412,15 +412,18 @@ bp_backup_list_authorized(BpMethodArgs *args)
     g_variant_builder_init(&all, G_VARIANT_TYPE("aa{sv}"));
     for (guint i = 0; i < list->len; i++) {
         BpStoreBackup *bk = list->pdata[i];
-        GVariantBuilder one, disks;
+        GVariantBuilder one, disks, disk_bytes;
 
         g_variant_builder_init(&one, G_VARIANT_TYPE("a{sv}"));
         g_variant_builder_init(&disks, G_VARIANT_TYPE("a(sss)"));
+        g_variant_builder_init(&disk_bytes, G_VARIANT_TYPE("a(stt)"));
         for (guint j = 0; j < bk->disks->len; j++) {
             BpStoreBackupDisk *d = bk->disks->pdata[j];
 
             g_variant_builder_add(&disks, "(sss)", d->target, d->path ? d->path : "",
                                   d->format ? d->format : "");
+            g_variant_builder_add(&disk_bytes, "(stt)", d->target, d->bytes,
+                                  d->bytes_total);
         }
         g_variant_builder_add(&one, "{sv}", "id", g_variant_new_uint64(bk->id));
         g_variant_builder_add(&one, "{sv}", "mode",
@@ -439,6 +442,7 @@ bp_backup_list_authorized(BpMethodArgs *args)
         g_variant_builder_add(&one, "{sv}", "bytes", g_variant_new_uint64(bk->bytes));
         g_variant_builder_add(&one, "{sv}", "bytes_total", g_variant_new_uint64(bk->bytes_total));
         g_variant_builder_add(&one, "{sv}", "disks", g_variant_builder_end(&disks));
+        g_variant_builder_add(&one, "{sv}", "disk_bytes", g_variant_builder_end(&disk_bytes));
         if (bk->error)
             g_variant_builder_add(&one, "{sv}", "errmsg", g_variant_new_string(bk->error));
         g_variant_builder_add(&all, "a{sv}", &one);

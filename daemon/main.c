@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "bp-daemon.h"
+#include "jobs/bp-backup-ops.h"
 #include "bp-daemon-config.h"
 #include "bp-log.h"
 #include "util/bp-error.h"
@@ -106,6 +107,11 @@ main(int argc, char **argv)
     }
     bp_log_set_level(opt_verbose ? BP_LOG_DEBUG : config->log_level);
     bp_error_register_dbus();
+    /* For the test suite only: slow push backups down so that a test can
+     * look at a running one (domjobinfo, backup-dumpxml, domjobabort). */
+    if (g_getenv("BP_TEST_BACKUP_SPEED"))
+        bp_backup_ops_set_test_speed(g_ascii_strtoull(g_getenv("BP_TEST_BACKUP_SPEED"),
+                                                      NULL, 10));
 
     conn = g_bus_get_sync(system ? G_BUS_TYPE_SYSTEM : G_BUS_TYPE_SESSION, NULL, &err);
     if (!conn) {

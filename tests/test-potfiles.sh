@@ -21,5 +21,12 @@ for f in $listed; do
         status=1
     fi
 done
+# xgettext cuts a msgid at a format macro: such a message is never translated.
+bad=$(grep -nE '_\("[^"]*%" *G_G?U?INT(8|16|32|64|PTR|SIZE)_FORMAT' $listed || true)
+if [ -n "$bad" ]; then
+    echo "a translatable message uses a G_*_FORMAT macro (use %lld/%llu with a cast):"
+    printf '%s\n' "$bad"
+    status=1
+fi
 [ $status -eq 0 ] && echo "po/POTFILES.in is complete"
 exit $status
