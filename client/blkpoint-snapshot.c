@@ -591,16 +591,8 @@ bp_cmd_snapshot_delete(BpCtl *ctl, const BpCmd *cmd, GError **error)
                                               NULL, bp_ctl_call_flags(ctl),
                                               BP_CALL_TIMEOUT_LONG, NULL, error)))
         return FALSE;
-    if (ctl->json) {
-        g_autoptr(JsonBuilder) b = json_builder_new();
-
-        json_builder_begin_object(b);
-        json_builder_set_member_name(b, "name");
-        json_builder_add_string_value(b, name);
-        json_builder_end_object(b);
-        bp_ctl_print_json(ctl, json_builder_get_root(b));
-        return TRUE;
-    }
-    bp_ctl_print_extra(ctl, _("Domain snapshot %s deleted"), name);
+    /* With --json, nothing on success, as for checkpoint-delete. */
+    if (!ctl->json)
+        bp_ctl_print_extra(ctl, _("Domain snapshot %s deleted"), name);
     return TRUE;
 }
