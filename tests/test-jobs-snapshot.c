@@ -589,14 +589,18 @@ crash_at(CtDomain *d, const char *step, const char *xml)
     g_autoptr(GError) error = NULL;
     int status = 0;
 
-    ct_domain_detach(d);
+    gboolean running = d->run != NULL;
+
+    if (running)
+        ct_domain_detach(d);
     g_spawn_sync(NULL, (char **) argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, NULL, NULL,
                  &status, &error);
     g_assert_no_error(error);
     g_assert_true(WIFSIGNALED(status));
     g_assert_cmpint(WTERMSIG(status), ==, SIGKILL);
     /* As the daemon does: with the definition it knew before. */
-    ct_domain_reconnect(d);
+    if (running)
+        ct_domain_reconnect(d);
 }
 
 
@@ -648,6 +652,50 @@ test_crash(void)
 }
 
 
+/* The same for a shut-off domain: the job's phase decides. */
+static void
+test_crash_offline(void)
+{
+    g_autofree char *dir = bp_test_mkdtemp();
+    g_autoptr(CtDomain) d = NULL;
+    g_autofree char *ov1 = NULL;
+    g_autofree char *ov2 = NULL;
+    g_autofree char *chain = NULL;
+    g_autofree char *flags = NULL;
+
+    qt_require_tools();
+    d = ct_domain_new(dir, "crashoff", 0);
+    ckpt(d, "<domaincheckpoint><name>c1</name></domaincheckpoint>");
+    ov1 = g_build_filename(dir, "vda.s1", NULL);
+    ov2 = g_build_filename(dir, "vda.s2", NULL);
+
+    crash_at(d, "create:applied", "<domainsnapshot><name>s1</name></domainsnapshot>");
+    g_assert_cmpuint(ct_jobs(d), ==, 1);
+    snap_reconcile(d, 1);
+    g_assert_cmpuint(ct_jobs(d), ==, 0);
+    g_assert_cmpuint(snapshot_count(d), ==, 1);
+    chain = stored_chain(d, "vda");
+    g_assert_cmpstr(chain, ==, "vda.s1 vda.qcow2");
+    flags = qt_bitmap_flags(ov1, "c1");
+    g_assert_cmpstr(flags, ==, "auto");
+
+    crash_at(d, "create:pending", "<domainsnapshot><name>s2</name></domainsnapshot>");
+    g_assert_cmpuint(ct_jobs(d), ==, 1);
+    snap_reconcile(d, 1);
+    g_assert_false(g_file_test(ov2, G_FILE_TEST_EXISTS));
+    g_assert_cmpuint(ct_jobs(d), ==, 0);
+    g_assert_cmpuint(snapshot_count(d), ==, 1);
+    g_clear_pointer(&chain, g_free);
+    chain = stored_chain(d, "vda");
+    g_assert_cmpstr(chain, ==, "vda.s1 vda.qcow2");
+
+    ct_domain_start(d);
+    assert_chain(d, "vda", "vda.s1 vda.qcow2");
+    assert_bitmaps(d, "vda", 0, "c1");
+    ct_domain_stop(d);
+}
+
+
 int
 main(int argc, char **argv)
 {
@@ -657,5 +705,6 @@ main(int argc, char **argv)
     g_test_add_func("/jobs/snapshot/offline", test_offline);
     g_test_add_func("/jobs/snapshot/reconcile", test_reconcile);
     g_test_add_func("/jobs/snapshot/crash", test_crash);
+    g_test_add_func("/jobs/snapshot/crash-offline", test_crash_offline);
     return g_test_run();
 }
