@@ -1,7 +1,7 @@
 /*
  * blkpoint-snapshot.c: the snapshot commands — snapshot-create,
- * snapshot-create-as, snapshot-list, snapshot-dumpxml, snapshot-current
- * and snapshot-delete — for external disk-only snapshots.  Each mirrors
+ * snapshot-create-as, snapshot-list, snapshot-dumpxml, snapshot-current,
+ * snapshot-info, snapshot-parent and snapshot-delete — for external disk-only snapshots.  Each mirrors
  * the virsh command of the same name (its options, messages and output)
  * and calls the Domain and Snapshot interfaces of org.blkpoint.Blkpoint1.
  */
@@ -594,5 +594,178 @@ bp_cmd_snapshot_delete(BpCtl *ctl, const BpCmd *cmd, GError **error)
     /* With --json, nothing on success, as for checkpoint-delete. */
     if (!ctl->json)
         bp_ctl_print_extra(ctl, _("Domain snapshot %s deleted"), name);
+    return TRUE;
+}
+
+
+/* ---- snapshot-info, snapshot-parent ---------------------------------------------------- */
+
+/* The entry of the snapshot the command names (SNAPSHOTNAME, or the
+ * current one with --current) in @list; virsh's refusals. */
+static BpSnapEntry *
+bp_snapshot_pick(const BpCmd *cmd, GPtrArray *list, const char *domname, GError **error)
+{
+    const char *want = bp_cmd_opt_string(cmd, "snapshotname");
+    gboolean current = bp_cmd_opt_bool(cmd, "current");
+
+    if (want && current) {
+        g_set_error_literal(error, BP_ERROR, BP_ERROR_INVALID_ARGUMENT,
+                            _("--snapshotname and --current are mutually exclusive"));
+        return NULL;
+    }
+    if (!want && !current) {
+        g_set_error_literal(error, BP_ERROR, BP_ERROR_INVALID_ARGUMENT,
+                            _("--snapshotname or --current is required"));
+        return NULL;
+    }
+    for (guint i = 0; i < list->len; i++) {
+        BpSnapEntry *e = g_ptr_array_index(list, i);
+
+        if (want ? g_str_equal(e->name, want) : bp_props_bool(e->props, "IsCurrent"))
+            return e;
+    }
+    if (want)
+        g_set_error(error, BP_ERROR, BP_ERROR_NO_SNAPSHOT,
+                    _("no domain snapshot with matching name '%s' in domain '%s'"),
+                    want, domname);
+    else
+        g_set_error(error, BP_ERROR, BP_ERROR_NO_SNAPSHOT,
+                    _("domain '%s' has no current snapshot"), domname);
+    return NULL;
+}
+
+
+/* The number of children (or with @descendants, of descendants) of @name. */
+static guint
+bp_snapshot_count_below(GPtrArray *list, const char *name, gboolean descendants)
+{
+    guint n = 0;
+
+    for (guint i = 0; i < list->len; i++) {
+        BpSnapEntry *e = g_ptr_array_index(list, i);
+
+        if (g_strcmp0(e->parent, name) != 0)
+            continue;
+        n++;
+        if (descendants)
+            n += bp_snapshot_count_below(list, e->name, TRUE);
+    }
+    return n;
+}
+
+
+const BpCmdOptDef bp_opts_snapshot_info[] = {
+    BP_OPT_DOMAIN,
+    { "snapshotname", BP_OPT_DATA, FALSE, N_("snapshot name") },
+    { "current", BP_OPT_BOOL, FALSE, N_("info on current snapshot") },
+    { NULL, 0, FALSE, NULL }
+};
+
+
+gboolean
+bp_cmd_snapshot_info(BpCtl *ctl, const BpCmd *cmd, GError **error)
+{
+    g_autoptr(BpDomain) dom = NULL;
+    g_autoptr(GPtrArray) list = NULL;
+    g_autoptr(GString) out = g_string_new(NULL);
+    g_autofree char *domname = NULL;
+    g_autofree char *children = NULL;
+    g_autofree char *descendants = NULL;
+    BpSnapEntry *e;
+    guint nchildren, ndescendants;
+
+    if (!(dom = bp_ctl_lookup_domain(ctl, bp_cmd_opt_string(cmd, "domain"), &domname, error)) ||
+        !(list = bp_snapshot_collect(ctl, dom, error)) ||
+        !(e = bp_snapshot_pick(cmd, list, domname, error)))
+        return FALSE;
+    nchildren = bp_snapshot_count_below(list, e->name, FALSE);
+    ndescendants = bp_snapshot_count_below(list, e->name, TRUE);
+
+    if (ctl->json) {
+        g_autoptr(JsonBuilder) b = json_builder_new();
+
+        json_builder_begin_object(b);
+        json_builder_set_member_name(b, "name");
+        json_builder_add_string_value(b, e->name);
+        json_builder_set_member_name(b, "domain");
+        json_builder_add_string_value(b, domname);
+        json_builder_set_member_name(b, "current");
+        json_builder_add_boolean_value(b, bp_props_bool(e->props, "IsCurrent"));
+        json_builder_set_member_name(b, "state");
+        json_builder_add_string_value(b, bp_props_string(e->props, "State"));
+        json_builder_set_member_name(b, "parent");
+        if (e->parent)
+            json_builder_add_string_value(b, e->parent);
+        else
+            json_builder_add_null_value(b);
+        json_builder_set_member_name(b, "children");
+        json_builder_add_int_value(b, nchildren);
+        json_builder_set_member_name(b, "descendants");
+        json_builder_add_int_value(b, ndescendants);
+        json_builder_end_object(b);
+        bp_ctl_print_json(ctl, json_builder_get_root(b));
+        return TRUE;
+    }
+
+#define FIELD(label, value) \
+    do { \
+        g_autofree char *line_ = bp_field_format((label), (value)); \
+        g_string_append(out, line_); \
+    } while (0)
+
+    /* virsh's lines, in its order. */
+    FIELD(_("Name:"), e->name);
+    FIELD(_("Domain:"), domname);
+    FIELD(_("Current:"), bp_props_bool(e->props, "IsCurrent") ? _("yes") : _("no"));
+    FIELD(_("State:"), bp_props_string(e->props, "State"));
+    FIELD(_("Location:"), _("external"));
+    FIELD(_("Parent:"), e->parent ? e->parent : "-");
+    children = g_strdup_printf("%u", nchildren);
+    FIELD(_("Children:"), children);
+    descendants = g_strdup_printf("%u", ndescendants);
+    FIELD(_("Descendants:"), descendants);
+    FIELD(_("Metadata:"), _("yes"));
+#undef FIELD
+    bp_ctl_print(ctl, "%s", out->str);
+    return TRUE;
+}
+
+
+const BpCmdOptDef bp_opts_snapshot_parent[] = {
+    BP_OPT_DOMAIN,
+    { "snapshotname", BP_OPT_DATA, FALSE, N_("find parent of snapshot name") },
+    { "current", BP_OPT_BOOL, FALSE, N_("find parent of current snapshot") },
+    { NULL, 0, FALSE, NULL }
+};
+
+
+gboolean
+bp_cmd_snapshot_parent(BpCtl *ctl, const BpCmd *cmd, GError **error)
+{
+    g_autoptr(BpDomain) dom = NULL;
+    g_autoptr(GPtrArray) list = NULL;
+    g_autofree char *domname = NULL;
+    BpSnapEntry *e;
+
+    if (!(dom = bp_ctl_lookup_domain(ctl, bp_cmd_opt_string(cmd, "domain"), &domname, error)) ||
+        !(list = bp_snapshot_collect(ctl, dom, error)) ||
+        !(e = bp_snapshot_pick(cmd, list, domname, error)))
+        return FALSE;
+    if (!e->parent) {
+        g_set_error(error, BP_ERROR, BP_ERROR_NO_SNAPSHOT,
+                    _("snapshot '%s' has no parent"), e->name);
+        return FALSE;
+    }
+    if (ctl->json) {
+        g_autoptr(JsonBuilder) b = json_builder_new();
+
+        json_builder_begin_object(b);
+        json_builder_set_member_name(b, "parent");
+        json_builder_add_string_value(b, e->parent);
+        json_builder_end_object(b);
+        bp_ctl_print_json(ctl, json_builder_get_root(b));
+        return TRUE;
+    }
+    bp_ctl_print(ctl, "%s\n", e->parent);
     return TRUE;
 }

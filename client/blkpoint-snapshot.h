@@ -1,7 +1,7 @@
 /*
  * blkpoint-snapshot.h: the snapshot commands (snapshot-create,
  * snapshot-create-as, snapshot-list, snapshot-dumpxml, snapshot-current,
- * snapshot-delete): handlers and options for the command table in
+ * snapshot-info, snapshot-parent, snapshot-delete): handlers and options for the command table in
  * blkpoint.c, and the document building that needs no daemon.
  */
 #pragma once
@@ -17,6 +17,8 @@ extern const BpCmdOptDef bp_opts_snapshot_list[];
 extern const BpCmdOptDef bp_opts_snapshot_dumpxml[];
 extern const BpCmdOptDef bp_opts_snapshot_current[];
 extern const BpCmdOptDef bp_opts_snapshot_delete[];
+extern const BpCmdOptDef bp_opts_snapshot_info[];
+extern const BpCmdOptDef bp_opts_snapshot_parent[];
 
 gboolean bp_cmd_snapshot_create(BpCtl *ctl, const BpCmd *cmd, GError **error);
 gboolean bp_cmd_snapshot_create_as(BpCtl *ctl, const BpCmd *cmd, GError **error);
@@ -24,6 +26,8 @@ gboolean bp_cmd_snapshot_list(BpCtl *ctl, const BpCmd *cmd, GError **error);
 gboolean bp_cmd_snapshot_dumpxml(BpCtl *ctl, const BpCmd *cmd, GError **error);
 gboolean bp_cmd_snapshot_current(BpCtl *ctl, const BpCmd *cmd, GError **error);
 gboolean bp_cmd_snapshot_delete(BpCtl *ctl, const BpCmd *cmd, GError **error);
+gboolean bp_cmd_snapshot_info(BpCtl *ctl, const BpCmd *cmd, GError **error);
+gboolean bp_cmd_snapshot_parent(BpCtl *ctl, const BpCmd *cmd, GError **error);
 
 /* ---- without a daemon ---- */
 

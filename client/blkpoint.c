@@ -180,10 +180,16 @@ static const BpCmdDef bp_cmds_snapshot[] = {
       N_("Dump XML for a domain snapshot"),
       N_("Print the snapshot's XML, with the domain definition of the time it "
          "was taken.") },
+    { "snapshot-info", bp_cmd_snapshot_info, bp_opts_snapshot_info,
+      N_("snapshot information"),
+      N_("Returns basic information about a snapshot.") },
     { "snapshot-list", bp_cmd_snapshot_list, bp_opts_snapshot_list,
       N_("List snapshots for a domain"),
       N_("List the domain's snapshots with their creation times (local time) "
          "and states.") },
+    { "snapshot-parent", bp_cmd_snapshot_parent, bp_opts_snapshot_parent,
+      N_("Get the name of the parent of a snapshot"),
+      N_("Extract the snapshot's parent, if any") },
     { NULL, NULL, NULL, NULL, NULL }
 };
 

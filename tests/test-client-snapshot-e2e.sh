@@ -271,6 +271,14 @@ bp snapshot-list vm1 --tree
 expect "s1\n  |\n  +- s2\n    \n\n" "snapshot-list --tree" && pass "snapshot-list --tree"
 bp -q snapshot-current vm1 --name
 expect "s2\n" "snapshot-current --name" && pass "snapshot-current --name"
+bp snapshot-info vm1 s1
+expect "Name:           s1\nDomain:         vm1\nCurrent:        no\nState:          disk-snapshot\nLocation:       external\nParent:         -\nChildren:       1\nDescendants:    1\nMetadata:       yes\n\n" \
+    "snapshot-info" && pass "snapshot-info: virsh's lines"
+bp -q snapshot-parent vm1 --current
+expect "s1\n" "snapshot-parent --current"
+bp snapshot-parent vm1 s1
+refused "snapshot-parent of a root" "snapshot 's1' has no parent" &&
+    pass "snapshot-parent"
 bp -q snapshot-dumpxml vm1 s1
 grep -q "<name>s1</name>" out && grep -q "<description>before B</description>" out &&
     grep -q "<state>disk-snapshot</state>" out && grep -q "file='$tmp/vda.s1'" out &&
