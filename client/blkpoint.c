@@ -22,6 +22,7 @@
 #include <stdlib.h>
 
 #include "blkpoint-backup.h"
+#include "blkpoint-blockjob.h"
 #include "blkpoint-checkpoint.h"
 #include "blkpoint-snapshot.h"
 #include "blkpoint-cmd.h"
@@ -156,8 +157,15 @@ static const BpCmdDef bp_cmds_backup[] = {
 };
 
 static const BpCmdDef bp_cmds_snapshot[] = {
-    BP_PLANNED("blockcommit", N_("Start a block commit operation.")),
-    BP_PLANNED("blockjob", N_("Manage active block operations")),
+    { "blockcommit", bp_cmd_blockcommit, bp_opts_blockcommit,
+      N_("Start a block commit operation."),
+      N_("Commit changes from a snapshot down to its backing image.  The "
+         "checkpoints' bitmaps of the committed layers are merged into the "
+         "base, so incremental backups continue.  A shut-off domain is "
+         "committed with qemu-img before the command returns.") },
+    { "blockjob", bp_cmd_blockjob, bp_opts_blockjob,
+      N_("Manage active block operations"),
+      N_("Query, adjust speed, or cancel active block operations.") },
     { "snapshot-create", bp_cmd_snapshot_create, bp_opts_snapshot_create,
       N_("Create a snapshot from XML"),
       N_("Create an external disk-only snapshot (--disk-only) from the "

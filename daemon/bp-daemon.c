@@ -10,6 +10,7 @@
 #include <glib-unix.h>
 #include <glib/gstdio.h>
 
+#include "bp-blockjob-object.h"
 #include "bp-daemon.h"
 #include "bp-domain-object.h"
 #include "bp-log.h"
@@ -105,8 +106,10 @@ bp_daemon_load_domains(BpDaemon *daemon, GError **error)
         if (row->state == BP_STORE_DOMAIN_RUNNING)
             bp_daemon_domain_reconnect(dom, (GPid) row->pid, row->monitor_path);
         /* After the reconnection, so that a running domain is asked
-         * over QMP and one that is not has its images read; snapshots
-         * first, as settling one changes the chains. */
+         * over QMP and one that is not has its images read; interrupted
+         * commits and snapshots first, so that the checkpoints see the
+         * settled chains. */
+        bp_blockjob_queue_reconcile(dom);
         bp_snapshot_queue_reconcile(dom);
         bp_checkpoint_queue_reconcile(dom);
     }

@@ -6,6 +6,7 @@
 
 #include "bp-backup-object.h"
 #include "bp-restore-object.h"
+#include "bp-blockjob-object.h"
 #include "bp-daemon.h"
 #include "bp-domain-object.h"
 #include "bp-log.h"
@@ -787,6 +788,7 @@ bp_daemon_domain_new(BpDaemon *daemon, gint64 id, BpDomainDef *def)
     bp_snapshot_connect_domain_methods(dom, dom->iface);
     bp_backup_connect_domain_methods(dom, dom->iface);
     bp_restore_connect_domain_methods(dom, dom->iface);
+    bp_blockjob_connect_domain_methods(dom, dom->iface);
     bp_method_connect_unimplemented(daemon, dom->iface, bp_domain_read_methods);
 
     bp_object_skeleton_set_domain(dom->object, dom->iface);

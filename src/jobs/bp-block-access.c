@@ -108,10 +108,26 @@ bp_block_access_get_def(BpBlockAccess *access)
 }
 
 
-BpDomainRun *
-bp_block_access_get_run(BpBlockAccess *access)
+const char *
+bp_block_access_get_nbd_socket(BpBlockAccess *access)
 {
-    return access->run;
+    return access->kind == BP_BLOCK_ACCESS_RUN ? bp_domain_run_get_nbd_socket(access->run)
+                                               : NULL;
+}
+
+
+const char *
+bp_block_access_get_runtime_dir(BpBlockAccess *access)
+{
+    switch (access->kind) {
+    case BP_BLOCK_ACCESS_RUN:
+        return bp_domain_run_get_runtime_dir(access->run);
+    case BP_BLOCK_ACCESS_STORAGE:
+        return access->config->runtime_dir;
+    case BP_BLOCK_ACCESS_OFFLINE:
+    default:
+        return NULL;
+    }
 }
 
 
@@ -119,6 +135,13 @@ const BpQemuRuntimeConfig *
 bp_block_access_get_config(BpBlockAccess *access)
 {
     return access->config;
+}
+
+
+BpDomainRun *
+bp_block_access_get_run(BpBlockAccess *access)
+{
+    return access->run;
 }
 
 

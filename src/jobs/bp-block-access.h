@@ -61,10 +61,15 @@ gboolean bp_block_access_is_live(BpBlockAccess *access);
 const BpDomainDef *bp_block_access_get_def(BpBlockAccess *access);
 /* The QMP connection (RUN, STORAGE), else NULL. */
 BpQmpMonitor *bp_block_access_get_monitor(BpBlockAccess *access);
-
-/* The running domain (RUN), else NULL. */
+/* The unix socket of the NBD server the domain's QEMU already runs (RUN
+ * only: the storage runtime's), else NULL; and the directory for the
+ * domain's sockets (RUN: the runtime directory, STORAGE: the read-only
+ * daemon's), else NULL. */
+const char *bp_block_access_get_nbd_socket(BpBlockAccess *access);
+const char *bp_block_access_get_runtime_dir(BpBlockAccess *access);
+/* RUN: the running domain (borrowed); otherwise NULL. */
 BpDomainRun *bp_block_access_get_run(BpBlockAccess *access);
-/* The runtime configuration (OFFLINE, STORAGE), else NULL. */
+/* OFFLINE, STORAGE: the programs and runtime directory; otherwise NULL. */
 const BpQemuRuntimeConfig *bp_block_access_get_config(BpBlockAccess *access);
 
 /* Reads the node graph of every disk.  Errors: those of the runtime

@@ -519,23 +519,6 @@ bp_domain_run_get_def(BpDomainRun *run)
 }
 
 
-gboolean
-bp_domain_run_set_disk_top(BpDomainRun *run,
-                           const BpDomainDef *def,
-                           const char *target,
-                           const char *node_name,
-                           GError **error)
-{
-    bp_domain_def_free(run->def);
-    run->def = bp_domain_def_copy(def);
-    if (run->storage)
-        bp_qemu_storage_set_top_node(run->storage, target, node_name);
-    else if (run->attach)
-        bp_qemu_attach_set_top_node(run->attach, target, node_name);
-    return bp_domain_ops_save_status(run->def, run->config->runtime_dir, error);
-}
-
-
 char *
 bp_domain_run_get_export(BpDomainRun *run, const char *target)
 {
@@ -546,6 +529,31 @@ bp_domain_run_get_export(BpDomainRun *run, const char *target)
     if ((uri = bp_qemu_storage_get_export_uri(run->storage, target)))
         return uri;
     return g_strdup(bp_qemu_storage_get_export_socket(run->storage, target));
+}
+
+
+const char *
+bp_domain_run_get_nbd_socket(BpDomainRun *run)
+{
+    size_t i;
+
+    if (!run->storage || !run->running)
+        return NULL;
+    for (i = 0; i < run->def->ndisks; i++) {
+        g_autofree char *uri = bp_qemu_storage_get_export_uri(run->storage,
+                                                              run->def->disks[i]->dst);
+
+        if (uri)
+            return bp_qemu_storage_get_nbd_socket(run->storage);
+    }
+    return NULL;
+}
+
+
+const char *
+bp_domain_run_get_runtime_dir(BpDomainRun *run)
+{
+    return run->config ? run->config->runtime_dir : NULL;
 }
 
 
@@ -607,6 +615,24 @@ bp_domain_run_read_graph_finish(BpDomainRun *run, GAsyncResult *result, GError *
 {
     g_return_val_if_fail(g_task_is_valid(result, run), NULL);
     return g_task_propagate_pointer(G_TASK(result), error);
+}
+
+
+void
+bp_domain_run_update_chain(BpDomainRun *run, BpDomainDef *live,
+                           const char *target, const char *top_node)
+{
+    g_autoptr(GError) err = NULL;
+
+    bp_domain_def_free(run->def);
+    run->def = live;
+    if (top_node && run->storage)
+        bp_qemu_storage_set_top_node(run->storage, target, top_node);
+    else if (top_node && run->attach)
+        bp_qemu_attach_set_top_node(run->attach, target, top_node);
+    if (run->storage &&
+        !bp_domain_ops_save_status(run->def, run->config->runtime_dir, &err))
+        g_warning("domain %s: %s", run->def->name, err->message);
 }
 
 

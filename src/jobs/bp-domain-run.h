@@ -95,22 +95,14 @@ GPid bp_domain_run_get_pid(BpDomainRun *run);
 const char *bp_domain_run_get_monitor_path(BpDomainRun *run);
 /* The definition as running (chains as opened). */
 const BpDomainDef *bp_domain_run_get_def(BpDomainRun *run);
-/*
- * After an external snapshot changed disk @target: @node_name is its new
- * active layer and @def (copied) the definition as running now (the
- * disk's chain one longer).  The runtime reads the graph from the new
- * top from then on, and the status file a restarted daemon reconnects
- * with is rewritten (a failure to write it is returned; the running
- * state was updated anyway).
- */
-gboolean bp_domain_run_set_disk_top(BpDomainRun *run,
-                                    const BpDomainDef *def,
-                                    const char *target,
-                                    const char *node_name,
-                                    GError **error);
 /* Where @target is served: an NBD URI, a vhost-user-blk socket path, or
  * NULL (not exported, attach runtime). */
 char *bp_domain_run_get_export(BpDomainRun *run, const char *target);
+/* The unix socket of the NBD server the domain's QEMU already runs (the
+ * storage runtime's, when a disk is exported over NBD), else NULL. */
+const char *bp_domain_run_get_nbd_socket(BpDomainRun *run);
+/* The domain's runtime directory (ours, for either runtime). */
+const char *bp_domain_run_get_runtime_dir(BpDomainRun *run);
 /* The QMP connection to the domain's block layer; NULL when not
  * running. */
 BpQmpMonitor *bp_domain_run_get_monitor(BpDomainRun *run);
@@ -126,6 +118,14 @@ BpBlockGraph *bp_domain_run_read_graph_finish(BpDomainRun *run,
                                               GError **error);
 /* After "stopped": whether the images were closed properly (bitmaps
  * written), and a one-line description for logs. */
+/*
+ * After a block job changed a disk's chain: @live (taken) becomes the
+ * running definition (and the status file a reconnect reads is
+ * rewritten), and the runtime learns that disk @target's active layer is
+ * now node @top_node (NULL: unchanged).
+ */
+void bp_domain_run_update_chain(BpDomainRun *run, BpDomainDef *live,
+                                const char *target, const char *top_node);
 gboolean bp_domain_run_get_exit_clean(BpDomainRun *run);
 const char *bp_domain_run_get_exit_message(BpDomainRun *run);
 

@@ -266,9 +266,8 @@ bp_snap_commit(BpStore *store, gint64 domain_id, gint64 job_id,
             for (guint i = 0; i < rec->disks->len; i++) {
                 const BpSnapDisk *d = g_ptr_array_index(rec->disks, i);
 
-                g_clear_error(&err);
-                if (!bp_domain_run_set_disk_top(run, live, d->target, d->fmt_node, &err))
-                    g_warning("domain %s: %s", live->name, err->message);
+                bp_domain_run_update_chain(run, bp_domain_def_copy(live), d->target,
+                                           d->fmt_node);
             }
         }
     }

@@ -313,6 +313,19 @@ bp_qmp_block_commit_async(BpQmpMonitor *mon, const BpQmpCommitArgs *a,
 }
 
 
+void
+bp_qmp_block_job_set_speed_async(BpQmpMonitor *mon, const char *id, guint64 speed,
+                                 GCancellable *cancellable,
+                                 GAsyncReadyCallback callback, gpointer user_data)
+{
+    JsonObject *args = json_object_new();
+
+    json_object_set_string_member(args, "device", id);
+    json_object_set_int_member(args, "speed", speed);
+    bp_qmp_command_take(mon, "block-job-set-speed", args, cancellable, callback, user_data);
+}
+
+
 static void
 bp_qmp_job_command(BpQmpMonitor *mon, const char *command, const char *id,
                    GCancellable *cancellable,

@@ -146,6 +146,11 @@ void bp_qmp_block_job_cancel_async(BpQmpMonitor *mon, const char *device,
                                    gboolean force, GCancellable *cancellable,
                                    GAsyncReadyCallback callback, gpointer user_data);
 
+/* block-job-set-speed {device: @id, speed: @speed} (bytes/s, 0 = none). */
+void bp_qmp_block_job_set_speed_async(BpQmpMonitor *mon, const char *id,
+                                      guint64 speed, GCancellable *cancellable,
+                                      GAsyncReadyCallback callback, gpointer user_data);
+
 typedef struct {
     char *id;
     char *type;                 /* "backup", "commit", "create", ... */

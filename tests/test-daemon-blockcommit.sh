@@ -1,0 +1,346 @@
+#!/bin/sh
+# Block commit end to end: the client from the build tree against
+# blkpointd (activated on a private session bus) and a real
+# qemu-storage-daemon; vda is a three-layer qcow2 chain built on the
+# shut-off domain (qemu-img create -b, qemu-img bitmap --add, define with
+# the longer <backingStore> chain), with checkpoints whose bitmaps span
+# the layers.  Every write goes through the NBD export with qemu-io and
+# into a raw model of the disk with the same pattern.
+#
+#   non-active blockcommit --wait --verbose (virsh's texts; sizes of c0
+#   and c1 still exactly the bytes written since each; the definition
+#   loses the layer); blockjob without a job; active commit --wait, a
+#   write in the synchronized phase, blockjob --info, blockjob --pivot
+#   (sizes include every write, the source is the base); a new overlay,
+#   active commit abandoned with blockjob --abort (chain unchanged);
+#   offline blockcommit of the shut-off domain (qemu-img), --delete;
+#   finally the disk equals the model (qemu-img compare).  Then the attach
+#   runtime: a qemu-storage-daemon this test runs with a two-layer chain
+#   (node names of its own), blockcommit --pivot, c0 still exact.
+
+set -u
+
+top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
+top_builddir=${top_builddir:-$top_srcdir}
+DBUS_DAEMON=${DBUS_DAEMON:-dbus-daemon}
+QEMU_IMG=${QEMU_IMG:-qemu-img}
+QEMU_STORAGE_DAEMON=${QEMU_STORAGE_DAEMON:-qemu-storage-daemon}
+BP_SCHEMA_DIR=${BP_SCHEMA_DIR:-$top_srcdir/xml-schemas}
+export QEMU_IMG QEMU_STORAGE_DAEMON BP_SCHEMA_DIR
+
+blkpoint=$top_builddir/client/blkpoint
+blkpointd=$top_builddir/daemon/blkpointd
+
+for p in "$DBUS_DAEMON" "$QEMU_IMG" "$QEMU_STORAGE_DAEMON" qemu-io jq; do
+    case $p in no|"") echo "SKIP: a program configure looks for is missing"; exit 77 ;; esac
+    command -v "$p" >/dev/null 2>&1 || { echo "SKIP: $p not found"; exit 77; }
+done
+for p in "$blkpoint" "$blkpointd"; do
+    [ -x "$p" ] || { echo "FAIL: $p was not built"; exit 1; }
+done
+
+failures=0
+fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+pass() { echo "ok: $*"; }
+
+tmp=$(mktemp -d /tmp/bp-bc.XXXXXX) || exit 99
+bus_pid=
+qsd_pid=
+ext_pid=
+cleanup() {
+    [ -n "$ext_pid" ] && kill -9 "$ext_pid" 2>/dev/null
+    if [ -n "$qsd_pid" ]; then
+        case $( (tr '\0' ' ' <"/proc/$qsd_pid/cmdline") 2>/dev/null) in
+            *qemu-storage-daemon*"$tmp"*) kill -9 "$qsd_pid" 2>/dev/null ;;
+        esac
+    fi
+    if [ -n "$bus_pid" ]; then
+        p=$(daemon_pid)
+        [ -n "$p" ] && kill -9 "$p" 2>/dev/null
+        kill "$bus_pid" 2>/dev/null
+    fi
+    rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+export LC_ALL=C.UTF-8
+unset LANGUAGE BLKPOINT_CONNECT
+cd "$tmp" || exit 99
+
+. "$top_srcdir/tests/client-testlib.sh"
+client_bus_start
+
+# expect TEXT [WHAT]: standard output is exactly TEXT (printf format) and
+# the command succeeded.
+expect() {
+    printf "$1" >want
+    if [ $rc -ne 0 ] || ! cmp -s out want; then
+        fail "${2:-output}: rc=$rc, stdout/want:
+$(cat out)
+----
+$(cat want)
+---- stderr: $(cat err)"
+        return 1
+    fi
+    return 0
+}
+
+CL=65536
+# written[N]: the clusters written since checkpoint N, as a sorted list.
+since0=
+since1=
+# w OFFSET_IN_CLUSTERS COUNT PATTERN: write through NBD and into the model.
+w() {
+    qemu-io -f raw "$export_vda" -c "write -P $3 $(($1 * CL)) $(($2 * CL))" >/dev/null ||
+        fail "write at cluster $1"
+    qemu-io -f raw model.raw -c "write -P $3 $(($1 * CL)) $(($2 * CL))" >/dev/null ||
+        exit 99
+    i=0
+    while [ $i -lt "$2" ]; do
+        c=$(($1 + i))
+        [ "${have0:-}" ] && since0=$(printf '%s\n%s\n' "$since0" "$c" | sort -nu | sed '/^$/d')
+        [ "${have1:-}" ] && since1=$(printf '%s\n%s\n' "$since1" "$c" | sort -nu | sed '/^$/d')
+        i=$((i + 1))
+    done
+}
+count() { [ -z "$1" ] && echo 0 || printf '%s\n' "$1" | wc -l; }
+size() {
+    "$blkpoint" -c session -q checkpoint-dumpxml vm1 "$1" --no-domain --size \
+        --xpath "string(//disk[@name='vda']/@size)"
+}
+# check_sizes WHAT: c0 and c1 count exactly the clusters written since.
+check_sizes() {
+    got="$(size c0) $(size c1)"
+    want="$(($(count "$since0") * CL)) $(($(count "$since1") * CL))"
+    [ "$got" = "$want" ] && pass "$1: checkpoint sizes $got" ||
+        fail "$1: checkpoint sizes '$got', written since: '$want'"
+}
+start() {
+    bp -q start vm1
+    [ $rc -eq 0 ] || { fail "start: $(cat err)"; exit 1; }
+    qsd_pid=$("$blkpoint" -c session dominfo vm1 --json 2>/dev/null | jq -r .pid 2>/dev/null)
+    bp -q domblklist vm1
+    export_vda=$(awk '$1 == "vda" { print $3 }' out)
+}
+stop() {
+    bp -q shutdown vm1
+    [ $rc -eq 0 ] || fail "shutdown: $(cat err)"
+    qsd_pid=
+}
+# define TOP [LAYER...]: vm1 with vda = TOP over the explicit chain LAYER...
+define() {
+    chain="<source file='$tmp/$1'/>"
+    shift
+    tail=
+    for l in "$@"; do
+        chain="$chain<backingStore type='file'><format type='qcow2'/><source file='$tmp/$l'/>"
+        tail="$tail</backingStore>"
+    done
+    cat >vm1.xml <<EOF
+<domain><name>vm1</name><devices>
+<disk type='file'><driver type='qcow2'/>$chain<backingStore/>$tail<target dev='vda'/></disk>
+</devices></domain>
+EOF
+    bp -q define vm1.xml
+    [ $rc -eq 0 ] || { fail "define: $(cat err)"; exit 1; }
+}
+# overlay NAME BACKING BITMAP...: a new qcow2 overlay with recording bitmaps.
+overlay() {
+    n=$1
+    b=$2
+    shift 2
+    "$QEMU_IMG" create -q -f qcow2 -b "$tmp/$b" -F qcow2 "$tmp/$n" 16M || exit 99
+    for bm in "$@"; do
+        "$QEMU_IMG" bitmap --add "$tmp/$n" "$bm" || exit 99
+    done
+}
+source_of() {
+    "$blkpoint" -c session -q dumpxml vm1 --xpath "string(//disk/source/@file)"
+}
+layers() {
+    "$blkpoint" -c session -q dumpxml vm1 --xpath "count(//disk//source)"
+}
+
+"$QEMU_IMG" create -q -f qcow2 vda.qcow2 16M || exit 99
+"$QEMU_IMG" create -q -f raw model.raw 16M || exit 99
+define vda.qcow2
+start
+w 0 16 0x10
+bp -q checkpoint-create-as vm1 c0
+have0=1
+w 20 1 0x11
+stop
+overlay ov1.qcow2 vda.qcow2 c0
+define ov1.qcow2 vda.qcow2
+start
+w 30 2 0x12
+bp -q checkpoint-create-as vm1 c1
+have1=1
+w 40 1 0x13
+w 20 1 0x14
+stop
+overlay ov2.qcow2 ov1.qcow2 c0 c1
+define ov2.qcow2 ov1.qcow2 vda.qcow2
+start
+w 50 1 0x15
+check_sizes "three layers"
+
+# ---- non-active commit --------------------------------------------------------
+
+bp blockcommit vm1 vda --top "$tmp/ov1.qcow2" --base "$tmp/vda.qcow2" --wait --verbose
+expect "\nCommit complete\n" "blockcommit --wait" &&
+    grep -q 'Block commit: \[100.00 %\]' err &&
+    pass "non-active blockcommit --wait --verbose: virsh's texts"
+[ "$(layers)" = 2 ] && pass "the definition lost the committed layer" ||
+    fail "layers after the commit: $(layers)"
+check_sizes "after the non-active commit"
+w 60 1 0x16
+check_sizes "a write after the non-active commit"
+
+bp blockjob vm1 vda
+expect "No current block job for vda\n" "blockjob without a job" &&
+    pass "blockjob: no current block job"
+
+bp blockjob vm1 vda --json
+[ $rc -eq 0 ] && jq -e 'length == 0' out >/dev/null && pass "blockjob --json without a job: {}" ||
+    fail "blockjob --json: $(cat out)"
+
+# ---- active commit with pivot ---------------------------------------------------
+
+bp blockcommit vm1 vda --active --wait
+expect "\nNow in synchronized phase\n" "blockcommit --active --wait" &&
+    pass "active blockcommit --wait: synchronized phase"
+w 70 2 0x17
+bp blockjob vm1 vda --info
+expect "\n\n" "blockjob --info" && grep -q 'Active Block Commit: \[100.00 %\]' err &&
+    pass "blockjob --info: the active commit at 100 %"
+bp blockjob vm1 vda --bandwidth 1
+expect "\n" "blockjob --bandwidth"
+bp blockjob vm1 vda
+expect "    Bandwidth limit: 1048576 bytes/s (1.000 MiB/s)\n\n" "blockjob --info with a limit" &&
+    pass "blockjob --bandwidth, and --info shows the limit"
+bp blockjob vm1 vda --raw
+[ $rc -eq 0 ] && [ "$(sed -n 1,2p out)" = " type=Active Block Commit
+ bandwidth=1" ] && grep -q '^ cur=[0-9]*$' out && grep -q '^ end=[0-9]*$' out &&
+    pass "blockjob --raw" || fail "blockjob --raw: $(cat out)"
+bp blockcommit vm1 vda --active
+[ $rc -eq 1 ] && grep -q 'already has a block job' err &&
+    pass "a second commit on the disk is refused" || fail "second commit: rc=$rc $(cat err)"
+bp blockjob vm1 vda --json
+[ $rc -eq 0 ] && jq -e '.type == "active-commit" and .ready and .cur == .end' out >/dev/null &&
+    pass "blockjob --json: the ready active commit" || fail "blockjob --json: $(cat out)"
+bp blockjob vm1 vda --pivot
+expect "\n" "blockjob --pivot" && pass "blockjob --pivot"
+[ "$(source_of)" = "$tmp/vda.qcow2" ] && [ "$(layers)" = 1 ] &&
+    pass "after the pivot the disk is the base" ||
+    fail "after the pivot: $(source_of), $(layers) layers"
+check_sizes "after the active commit"
+w 80 1 0x18
+check_sizes "a write after the pivot"
+
+# The daemon restarts while the domain runs: it finds the short chain.
+p=$(daemon_pid)
+kill "$p"
+for _i in $(seq 1 100); do kill -0 "$p" 2>/dev/null || break; sleep 0.05; done
+[ "$(source_of)" = "$tmp/vda.qcow2" ] && pass "a restarted daemon reconnects to the committed disk" ||
+    fail "after the daemon restart: $(source_of)"
+check_sizes "after a daemon restart"
+w 81 1 0x1c
+check_sizes "a write after the daemon restart"
+
+# ---- an active commit abandoned ------------------------------------------------------
+
+stop
+overlay ov3.qcow2 vda.qcow2 c0 c1
+define ov3.qcow2 vda.qcow2
+start
+w 90 1 0x19
+bp blockcommit vm1 vda --pivot --verbose
+expect "\nSuccessfully pivoted\n" "blockcommit --pivot" &&
+    pass "blockcommit --pivot: successfully pivoted"
+stop
+overlay ov4.qcow2 vda.qcow2 c0 c1
+define ov4.qcow2 vda.qcow2
+start
+w 100 1 0x1a
+bp blockcommit vm1 vda --active --wait
+expect "\nNow in synchronized phase\n" "blockcommit --active --wait (2)"
+bp blockjob vm1 vda --abort
+expect "\n" "blockjob --abort" && [ "$(source_of)" = "$tmp/ov4.qcow2" ] &&
+    [ "$(layers)" = 2 ] && pass "blockjob --abort leaves the chain" ||
+    fail "after the abort: $(source_of), $(layers) layers"
+w 101 1 0x1b
+check_sizes "after the abort"
+
+# ---- offline ------------------------------------------------------------------------
+
+stop
+bp blockcommit vm1 vda --wait --delete
+expect "\nCommit complete\n" "offline blockcommit" &&
+    [ "$(source_of)" = "$tmp/vda.qcow2" ] && [ ! -e "$tmp/ov4.qcow2" ] &&
+    pass "offline blockcommit with qemu-img, --delete" ||
+    fail "offline: $(source_of) $(ls)"
+"$QEMU_IMG" compare -q -f qcow2 -F raw vda.qcow2 model.raw &&
+    pass "the disk equals the model of every write" || fail "qemu-img compare"
+start
+check_sizes "after the offline commit"
+stop
+
+# ---- the attach runtime: a qemu-storage-daemon this test runs ------------------------
+
+mkdir -p ext
+"$QEMU_IMG" create -q -f qcow2 ext/base.qcow2 16M || exit 99
+cat >ext.xml <<EOF
+<domain><name>ext</name><runtime type='attach'><monitor path='$tmp/ext/qmp.sock'/></runtime>
+<devices><disk type='file'><driver type='qcow2'/><source file='$tmp/ext/base.qcow2'/>
+<backingStore/><target dev='vda'/></disk></devices></domain>
+EOF
+bp -q define ext.xml
+bp -q checkpoint-create-as ext c0
+[ $rc -eq 0 ] || fail "offline checkpoint on the attach domain: $(cat err)"
+"$QEMU_IMG" create -q -f qcow2 -b "$tmp/ext/base.qcow2" -F qcow2 ext/ov.qcow2 16M || exit 99
+"$QEMU_IMG" bitmap --add ext/ov.qcow2 c0 || exit 99
+sed -e "s|<source file='$tmp/ext/base.qcow2'/>|<source file='$tmp/ext/ov.qcow2'/><backingStore type='file'><format type='qcow2'/><source file='$tmp/ext/base.qcow2'/><backingStore/></backingStore>|" \
+    -e "s|^<backingStore/><target|<target|" ext.xml >ext2.xml
+bp -q define ext2.xml
+[ $rc -eq 0 ] || fail "redefine the attach domain: $(cat err)"
+"$QEMU_STORAGE_DAEMON" \
+    --blockdev "{\"driver\":\"file\",\"node-name\":\"f0\",\"filename\":\"$tmp/ext/base.qcow2\"}" \
+    --blockdev '{"driver":"qcow2","node-name":"n0","file":"f0","read-only":true}' \
+    --blockdev "{\"driver\":\"file\",\"node-name\":\"f1\",\"filename\":\"$tmp/ext/ov.qcow2\"}" \
+    --blockdev '{"driver":"qcow2","node-name":"n1","file":"f1","backing":"n0"}' \
+    --nbd-server "addr.type=unix,addr.path=$tmp/ext/nbd.sock" \
+    --export type=nbd,id=e1,node-name=n1,name=vda,writable=on \
+    --chardev "socket,id=m,path=$tmp/ext/qmp.sock,server=on,wait=off" \
+    --monitor chardev=m >ext/log 2>&1 &
+ext_pid=$!
+for _i in $(seq 1 100); do [ -S ext/qmp.sock ] && break; sleep 0.05; done
+bp -q start ext
+[ $rc -eq 0 ] || fail "attach start: $(cat err)"
+for o in 1 2 3; do
+    qemu-io -f raw "nbd+unix:///vda?socket=$tmp/ext/nbd.sock" -c "write -P 0x5$o $((o * CL)) $CL" \
+        >/dev/null || fail "ext write"
+done
+bp blockcommit ext vda --pivot
+expect "\nSuccessfully pivoted\n" "attach: blockcommit --pivot" &&
+    [ "$("$blkpoint" -c session -q dumpxml ext --xpath "string(//disk/source/@file)")" = "$tmp/ext/base.qcow2" ] &&
+    pass "attach runtime: active commit pivoted to the base" ||
+    fail "attach: $(cat err)"
+qemu-io -f raw "nbd+unix:///vda?socket=$tmp/ext/nbd.sock" -c "write -P 0x54 $((4 * CL)) $CL" \
+    >/dev/null || fail "ext write after the pivot"
+got=$("$blkpoint" -c session -q checkpoint-dumpxml ext c0 --no-domain --size \
+      --xpath "string(//disk[@name='vda']/@size)")
+[ "$got" = $((4 * CL)) ] && pass "attach runtime: c0 counts every write across the commit" ||
+    fail "attach: c0 size $got, want $((4 * CL))"
+bp -q destroy ext
+kill "$ext_pid" 2>/dev/null
+wait "$ext_pid" 2>/dev/null
+ext_pid=
+
+if [ $failures -ne 0 ]; then
+    echo "---- daemon log"
+    tail -n 60 daemon.log
+fi
+echo "$failures failure(s)"
+[ $failures -eq 0 ]
