@@ -106,6 +106,8 @@ const BpCmdOptDef bp_opts_undefine[] = {
     BP_OPT_DOMAIN(N_("domain name or uuid")),
     { "checkpoints-metadata", BP_OPT_BOOL, FALSE,
       N_("remove all domain checkpoint metadata (the bitmaps stay in the images)") },
+    { "snapshots-metadata", BP_OPT_BOOL, FALSE,
+      N_("remove all domain snapshot metadata (the overlays stay in the chains)") },
     { NULL, 0, FALSE, NULL }
 };
 
@@ -122,6 +124,8 @@ bp_cmd_undefine(BpCtl *ctl, const BpCmd *cmd, GError **error)
         return FALSE;
     if (bp_cmd_opt_bool(cmd, "checkpoints-metadata"))
         g_variant_dict_insert(&opts, "checkpoints-metadata", "b", TRUE);
+    if (bp_cmd_opt_bool(cmd, "snapshots-metadata"))
+        g_variant_dict_insert(&opts, "snapshots-metadata", "b", TRUE);
 
     if (!bp_domain_call_undefine_sync(dom, bp_ctl_options(ctl, &opts),
                                       bp_ctl_call_flags(ctl),

@@ -25,6 +25,7 @@
 #include "blkpoint-backup-pull.h"
 #include "blkpoint-blockjob.h"
 #include "blkpoint-checkpoint.h"
+#include "blkpoint-snapshot.h"
 #include "blkpoint-cmd.h"
 #include "blkpoint-domain.h"
 #include "blkpoint-help.h"
@@ -182,7 +183,38 @@ static const BpCmdDef bp_cmds_snapshot[] = {
     { "blockjob", bp_cmd_blockjob, bp_opts_blockjob,
       N_("Manage active block operations"),
       N_("Query, adjust speed, or cancel active block operations.") },
-    BP_PLANNED("snapshot-create-as", N_("Create a snapshot from a set of args")),
+    { "snapshot-create", bp_cmd_snapshot_create, bp_opts_snapshot_create,
+      N_("Create a snapshot from XML"),
+      N_("Create an external disk-only snapshot (--disk-only) from the "
+         "<domainsnapshot> document in XMLFILE: each disk gets a new qcow2 "
+         "overlay, and every checkpoint valid on a disk gets a recording "
+         "bitmap in its overlay in the same QMP transaction.") },
+    { "snapshot-create-as", bp_cmd_snapshot_create_as, bp_opts_snapshot_create_as,
+      N_("Create a snapshot from a set of args"),
+      N_("Create an external disk-only snapshot (--disk-only) from arguments.  "
+         "Each diskspec is DISK[,snapshot=external|no][,driver=qcow2][,file=PATH]; "
+         "overlays without a file are named after the image and the snapshot.") },
+    { "snapshot-current", bp_cmd_snapshot_current, bp_opts_snapshot_current,
+      N_("Get the current snapshot"),
+      N_("Print the XML (or with --name the name) of the domain's current snapshot.") },
+    { "snapshot-delete", bp_cmd_snapshot_delete, bp_opts_snapshot_delete,
+      N_("Delete a domain snapshot"),
+      N_("Forget a snapshot's metadata (--metadata); its overlays stay in the "
+         "chain.  Deleting the data of an external snapshot is not supported.") },
+    { "snapshot-dumpxml", bp_cmd_snapshot_dumpxml, bp_opts_snapshot_dumpxml,
+      N_("Dump XML for a domain snapshot"),
+      N_("Print the snapshot's XML, with the domain definition of the time it "
+         "was taken.") },
+    { "snapshot-info", bp_cmd_snapshot_info, bp_opts_snapshot_info,
+      N_("snapshot information"),
+      N_("Returns basic information about a snapshot.") },
+    { "snapshot-list", bp_cmd_snapshot_list, bp_opts_snapshot_list,
+      N_("List snapshots for a domain"),
+      N_("List the domain's snapshots with their creation times (local time) "
+         "and states.") },
+    { "snapshot-parent", bp_cmd_snapshot_parent, bp_opts_snapshot_parent,
+      N_("Get the name of the parent of a snapshot"),
+      N_("Extract the snapshot's parent, if any") },
     { NULL, NULL, NULL, NULL, NULL }
 };
 

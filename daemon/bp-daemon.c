@@ -16,6 +16,7 @@
 #include "bp-log.h"
 #include "bp-manager.h"
 #include "jobs/bp-backup-ops.h"
+#include "bp-snapshot-object.h"
 #include "jobs/bp-domain-runtime.h"
 #include "util/bp-error.h"
 #include "util/bp-i18n.h"
@@ -65,6 +66,7 @@ bp_daemon_add_domain(BpDaemon *daemon, BpDaemonDomain *dom)
                         g_object_ref(dom));
     g_dbus_object_manager_server_export(daemon->objman, bp_daemon_domain_get_object(dom));
     bp_checkpoint_table_sync(bp_daemon_domain_get_checkpoints(dom));
+    bp_snapshot_table_sync(dom);
 }
 
 
@@ -106,8 +108,10 @@ bp_daemon_load_domains(BpDaemon *daemon, GError **error)
             bp_daemon_domain_reconnect(dom, (GPid) row->pid, row->monitor_path);
         /* After the reconnection, so that a running domain is asked
          * over QMP and one that is not has its images read; interrupted
-         * commits first, so that the checkpoints see the settled chain. */
+         * commits and snapshots first, so that the checkpoints see the
+         * settled chains. */
         bp_blockjob_queue_reconcile(dom);
+        bp_snapshot_queue_reconcile(dom);
         bp_checkpoint_queue_reconcile(dom);
     }
     g_debug("%u domains in the catalogue", rows->len);

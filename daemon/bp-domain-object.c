@@ -12,9 +12,11 @@
 #include "bp-log.h"
 #include "bp-method.h"
 #include "jobs/bp-backup-ops.h"
+#include "bp-snapshot-object.h"
 #include "jobs/bp-domain-ops.h"
 #include "jobs/bp-domain-run.h"
 #include "jobs/bp-domain-runtime.h"
+#include "jobs/bp-snapshot-ops.h"
 #include "util/bp-error.h"
 #include "util/bp-i18n.h"
 
@@ -56,13 +58,14 @@ G_DEFINE_TYPE(BpDaemonDomain, bp_daemon_domain, G_TYPE_OBJECT)
 /* Domain methods that only read (the others need org.blkpoint.manage). */
 static const char *const bp_domain_read_methods[] = {
     "GetXMLDesc", "ListDisks", "CheckpointLookupByName", "ListCheckpoints",
-    "BackupGetXMLDesc", "ListBackups", "GetJobInfo", "GetBlockJobInfo", NULL
+    "BackupGetXMLDesc", "ListBackups", "GetJobInfo", "GetBlockJobInfo",
+    "SnapshotLookupByName", "ListSnapshots", NULL
 };
 
 static const BpMethodOption bp_options_none[] = { { NULL, NULL } };
 static const BpMethodOption bp_options_destroy[] = { { "graceful", "b" }, { NULL, NULL } };
 static const BpMethodOption bp_options_undefine[] = {
-    { "checkpoints-metadata", "b" }, { NULL, NULL }
+    { "checkpoints-metadata", "b" }, { "snapshots-metadata", "b" }, { NULL, NULL }
 };
 static const BpMethodOption bp_options_xml_desc[] = {
     { "inactive", "b" }, { "security-info", "b" }, { NULL, NULL }
@@ -541,7 +544,9 @@ bp_daemon_domain_undefine_op(BpDaemonDomain *dom, gpointer data)
         err = g_error_new(BP_ERROR, BP_ERROR_OPERATION_INVALID,
                           _("cannot undefine domain '%s' while it is running; "
                             "shut it down or destroy it first"), dom->def->name);
-    } else {
+    } else if (bp_snapshot_ops_undefine_check(dom->daemon->store, dom->id,
+                                              bp_method_option_bool(args, "snapshots-metadata"),
+                                              &err)) {
         bp_domain_ops_undefine(dom->daemon->store, dom->id,
                                bp_method_option_bool(args, "checkpoints-metadata"), &err);
     }
@@ -551,6 +556,7 @@ bp_daemon_domain_undefine_op(BpDaemonDomain *dom, gpointer data)
         bp_log_domain(G_LOG_LEVEL_MESSAGE, dom->def->name, "undefined");
         dom->removed = TRUE;
         bp_checkpoint_table_clear(dom->checkpoints);
+        bp_snapshot_table_clear(dom);
         bp_daemon_remove_domain(dom->daemon, dom);
         bp_method_return(args, NULL);
     }
@@ -790,6 +796,7 @@ bp_daemon_domain_new(BpDaemon *daemon, gint64 id, BpDomainDef *def)
     g_signal_connect(dom->iface, "handle-list-disks",
                      G_CALLBACK(bp_daemon_domain_handle_list_disks), dom);
     bp_checkpoint_connect_domain_methods(dom, dom->iface);
+    bp_snapshot_connect_domain_methods(dom, dom->iface);
     bp_backup_connect_domain_methods(dom, dom->iface);
     bp_restore_connect_domain_methods(dom, dom->iface);
     bp_blockjob_connect_domain_methods(dom, dom->iface);

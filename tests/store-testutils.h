@@ -51,3 +51,5 @@ char *bp_store_test_dump_store(BpStore *store);
 
 /* The checkpoint, tree, delete and rollback tests (test-store-checkpoints.c). */
 void bp_store_test_register_checkpoint_tests(void);
+/* The snapshot tests (test-store-snapshots.c). */
+void bp_store_test_register_snapshot_tests(void);

@@ -13,6 +13,7 @@
 #include <glib/gstdio.h>
 #include <string.h>
 
+#include "conf/bp-domain-chain.h"
 #include "conf/bp-snapshot-conf.h"
 #include "util/bp-error.h"
 #include "testutils.h"
@@ -486,6 +487,70 @@ test_error(gconstpointer data)
     bp_test_assert_error(error, tc->code, tc->subs);
 }
 
+/* The stored definition after a snapshot opens the longer chain: the
+ * overlay is the source, the old chain its backingStore, the rest of
+ * the document unchanged, and it survives formatting and parsing. */
+static void
+test_push_overlay(void)
+{
+    const char *xml =
+        "<domain>\n"
+        "  <name>vm1</name>\n"
+        "  <devices>\n"
+        "    <disk type='file' device='disk'>\n"
+        "      <driver name='qemu' type='qcow2' cache='none'/>\n"
+        "      <source file='/img/vda.qcow2'/>\n"
+        "      <backingStore type='file'>\n"
+        "        <format type='raw'/>\n"
+        "        <source file='/img/base.raw'/>\n"
+        "        <backingStore/>\n"
+        "      </backingStore>\n"
+        "      <target dev='vda' bus='virtio'/>\n"
+        "    </disk>\n"
+        "    <disk type='file' device='disk'>\n"
+        "      <driver name='qemu' type='qcow2'/>\n"
+        "      <source file='/img/vdb.qcow2'/>\n"
+        "      <target dev='vdb' bus='virtio'/>\n"
+        "    </disk>\n"
+        "  </devices>\n"
+        "</domain>\n";
+    g_autoptr(GError) error = NULL;
+    g_autoptr(BpDomainDef) def = bp_domain_def_parse_string(xml, 0, &error);
+    g_autoptr(BpDomainDef) again = NULL;
+    g_autofree char *out = NULL;
+    BpStorageSource *src;
+
+    g_assert_no_error(error);
+    g_assert_true(bp_domain_disk_push_overlay(def, "vda", BP_STORAGE_TYPE_FILE,
+                                              "/img/vda.s1", "qcow2", &error));
+    g_assert_true(bp_domain_disk_push_overlay(def, "vdb", BP_STORAGE_TYPE_FILE,
+                                              "/img/vdb.s1", "qcow2", &error));
+    g_assert_no_error(error);
+    g_assert_false(bp_domain_disk_push_overlay(def, "vdz", BP_STORAGE_TYPE_FILE,
+                                               "/img/x", "qcow2", &error));
+    g_assert_error(error, BP_ERROR, BP_ERROR_INVALID_ARGUMENT);
+    g_clear_error(&error);
+    out = bp_domain_def_format_string(def);
+    g_assert_nonnull(strstr(out, "cache='none'"));
+    again = bp_domain_def_parse_string(out, 0, &error);
+    g_assert_no_error(error);
+    src = bp_domain_def_find_disk(again, "vda")->src;
+    g_assert_cmpstr(src->path, ==, "/img/vda.s1");
+    g_assert_cmpstr(src->format, ==, "qcow2");
+    g_assert_cmpstr(src->backing->path, ==, "/img/vda.qcow2");
+    g_assert_cmpstr(src->backing->format, ==, "qcow2");
+    g_assert_cmpstr(src->backing->backing->path, ==, "/img/base.raw");
+    g_assert_cmpstr(src->backing->backing->format, ==, "raw");
+    g_assert_null(src->backing->backing->backing);
+    g_assert_true(src->backing->backing->backing_known);
+    src = bp_domain_def_find_disk(again, "vdb")->src;
+    g_assert_cmpstr(src->path, ==, "/img/vdb.s1");
+    g_assert_cmpstr(src->backing->path, ==, "/img/vdb.qcow2");
+    /* The original end of the chain was not given: still not known. */
+    g_assert_null(src->backing->backing);
+    g_assert_false(src->backing->backing_known);
+}
+
 
 int
 main(int argc, char **argv)
@@ -503,6 +568,7 @@ main(int argc, char **argv)
         g_test_add_data_func(path, &golden_cases[i], test_golden);
     }
     g_test_add_func("/conf/snapshot/align-struct", test_align_struct);
+    g_test_add_func("/conf/snapshot/push-overlay", test_push_overlay);
     g_test_add_func("/conf/snapshot/name-collision", test_name_collision);
     g_test_add_func("/conf/snapshot/source-not-regular", test_source_not_regular);
     g_test_add_func("/conf/snapshot/align-no-domain", test_align_no_domain);

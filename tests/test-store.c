@@ -736,6 +736,7 @@ main(int argc, char **argv)
     ADD("/store/domains/api", test_domains);
     ADD("/store/domains/remove-cascades", test_domain_remove_cascades);
     bp_store_test_register_checkpoint_tests();
+    bp_store_test_register_snapshot_tests();
     ADD("/store/rollback/transactions", test_transactions);
     ADD("/store/backups", test_backups);
     ADD("/store/jobs", test_jobs);

@@ -378,6 +378,68 @@ GPtrArray *bp_store_backup_get_chain(BpStore *store, gint64 id, GError **error);
 gboolean bp_store_backup_remove(BpStore *store, gint64 id, GError **error);
 
 
+/* ---- Snapshots (schema v3) ---------------------------------------------- */
+
+/* One disk of an external disk-only snapshot, in domain order. */
+typedef struct {
+    char *target;               /* disk target, e.g. "vda" */
+    gboolean external;          /* snapshot='external' (TRUE) or 'no' */
+    char *file;                 /* the overlay; NULL when not external */
+    char *format;               /* the overlay's format ("qcow2"), or NULL */
+} BpStoreSnapshotDisk;
+
+typedef struct {
+    gint64 id;                  /* row id, set by bp_store_snapshot_add() */
+    gint64 domain_id;
+    char *name;                 /* unique within the domain */
+    char *parent;               /* parent's name, NULL for a root */
+    gint64 creation_time;
+    char *description;
+    char *state;                /* "disk-snapshot" or "shutoff" */
+    char *xml;                  /* the <domainsnapshot> document */
+    gboolean current;
+    GPtrArray *disks;           /* BpStoreSnapshotDisk* */
+} BpStoreSnapshot;
+
+BpStoreSnapshotDisk *bp_store_snapshot_disk_new(const char *target,
+                                                const char *file,
+                                                const char *format);
+void bp_store_snapshot_disk_free(BpStoreSnapshotDisk *disk);
+/* A new snapshot with an empty disk list and state "disk-snapshot". */
+BpStoreSnapshot *bp_store_snapshot_new(gint64 domain_id, const char *name);
+void bp_store_snapshot_free(BpStoreSnapshot *snap);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(BpStoreSnapshot, bp_store_snapshot_free)
+
+/*
+ * Adds @snap and its disks in one transaction (a savepoint inside an
+ * open one) and stores the new id in snap->id.  snap->parent, when set,
+ * must name a snapshot of the domain.  With snap->current the domain's
+ * previous current snapshot stops being current.  Errors:
+ * BP_ERROR_NO_DOMAIN, BP_ERROR_EXISTS (name taken), BP_ERROR_NO_SNAPSHOT
+ * (unknown parent), BP_ERROR_CATALOGUE.
+ */
+gboolean bp_store_snapshot_add(BpStore *store, BpStoreSnapshot *snap,
+                               GError **error);
+/* One snapshot with its disks; NULL with BP_ERROR_NO_SNAPSHOT when absent. */
+BpStoreSnapshot *bp_store_snapshot_get(BpStore *store, gint64 domain_id,
+                                       const char *name, GError **error);
+/* The current snapshot, or NULL without an error when there is none. */
+BpStoreSnapshot *bp_store_snapshot_get_current(BpStore *store, gint64 domain_id,
+                                               GError **error);
+/* Every snapshot of the domain with its disks, by creation time then
+ * name (so parents come before their children). */
+GPtrArray *bp_store_snapshot_list(BpStore *store, gint64 domain_id,
+                                  GError **error);
+/*
+ * Forgets snapshot @name (its metadata only; no image is touched), as
+ * libvirt's snapshot-delete --metadata: its children move to its
+ * parent, and when it was current its parent becomes current.  Errors:
+ * BP_ERROR_NO_SNAPSHOT, BP_ERROR_CATALOGUE.
+ */
+gboolean bp_store_snapshot_delete(BpStore *store, gint64 domain_id,
+                                  const char *name, GError **error);
+
+
 /* ---- Jobs ------------------------------------------------------------ */
 
 typedef enum {

@@ -34,6 +34,7 @@ static const GDBusErrorEntry bp_dbus_error_entries[] = {
     { BP_ERROR_CATALOGUE, BP_DBUS_ERROR_PREFIX "Catalogue" },
     { BP_ERROR_CATALOGUE_PARTIAL, BP_DBUS_ERROR_PREFIX "CataloguePartial" },
     { BP_ERROR_IO, BP_DBUS_ERROR_PREFIX "Io" },
+    { BP_ERROR_NO_SNAPSHOT, BP_DBUS_ERROR_PREFIX "NoSnapshot" },
 };
 
 G_STATIC_ASSERT(G_N_ELEMENTS(bp_dbus_error_entries) == BP_ERROR_NUM_ENTRIES);

@@ -37,6 +37,7 @@ typedef enum {
     BP_ERROR_CATALOGUE,               /* Error.Catalogue: SQLite failure, nothing was changed */
     BP_ERROR_CATALOGUE_PARTIAL,       /* Error.CataloguePartial: committed, but a later step failed */
     BP_ERROR_IO,                      /* Error.Io: file system or image I/O */
+    BP_ERROR_NO_SNAPSHOT,             /* Error.NoSnapshot: unknown snapshot */
 
     BP_ERROR_NUM_ENTRIES  /* must be last */
 } BpErrorCode;
