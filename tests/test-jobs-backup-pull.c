@@ -639,7 +639,8 @@ test_pull_crash(gconstpointer data)
 
 
 /* The record's NBD server and object are stopped and deleted in the
- * running QEMU; the server's socket file goes too. */
+ * running QEMU; the server's socket file goes too.  A record of a
+ * backup through a temporary daemon never touches the domain's QEMU. */
 static void
 test_leftovers_server(void)
 {
@@ -667,6 +668,20 @@ test_leftovers_server(void)
     bp_backup_leftovers_set_nbd_server(lo, stale);
     bp_backup_leftovers_add_object(lo, "bp-test-obj");
     g_assert_false(bp_backup_leftovers_is_empty(lo));
+
+    {
+        g_autoptr(BpBackupLeftovers) temp = bp_backup_leftovers_new();
+        g_autofree char *gone = g_build_filename(dir, "no-such-qsd", NULL);
+
+        bp_backup_leftovers_set_qsd(temp, gone);
+        bp_backup_leftovers_set_nbd_server(temp, NULL);
+        bp_backup_leftovers_add_object(temp, "bp-test-obj");
+        bp_sync_call_begin(&call);
+        bp_backup_leftovers_clean_async(temp, mon, bp_sync_call_ready, &call);
+        removed = bp_backup_leftovers_clean_finish(bp_sync_call_wait(&call));
+        bp_sync_call_end(&call);
+        g_assert_cmpuint(removed, ==, 0);
+    }
 
     bp_sync_call_begin(&call);
     bp_backup_leftovers_clean_async(lo, mon, bp_sync_call_ready, &call);

@@ -570,7 +570,10 @@ bp_backup_leftovers_clean_async(const BpBackupLeftovers *lo,
 
     g_task_set_source_tag(task, bp_backup_leftovers_clean_async);
     c->lo = l = bp_backup_leftovers_copy(lo);
-    c->mon = mon ? g_object_ref(mon) : NULL;
+    /* A backup through a temporary daemon created its nodes, jobs,
+     * exports and server there, never in the domain's own QEMU (which
+     * may run by now, with a server of its own). */
+    c->mon = mon && !l->qsd ? g_object_ref(mon) : NULL;
     c->cmds = g_array_new(FALSE, FALSE, sizeof(BpLeftoverCmd));
     g_task_set_task_data(task, c, (GDestroyNotify) bp_leftover_clean_free);
     for (i = 0; i < l->exports->len; i++)

@@ -34,8 +34,9 @@
  *
  * bp_backup_leftovers_clean_async() undoes the lot in the order exports,
  * NBD server, objects, jobs, bitmaps, nodes (when a QMP monitor of the
- * domain's QEMU is given), the temporary qemu-storage-daemon, then the
- * files and the NBD server's socket.  It never
+ * domain's QEMU is given and no temporary daemon is listed: those items
+ * then lived in that daemon), the temporary qemu-storage-daemon, then
+ * the files and the NBD server's socket.  It never
  * fails: what cannot be removed is logged.  The catalogue rows (backup
  * failed, checkpoint removed) are the caller's
  * (bp_checkpoint_ops_reconcile_async()).
