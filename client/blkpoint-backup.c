@@ -275,7 +275,8 @@ bp_cmd_backup_begin(BpCtl *ctl, const BpCmd *cmd, GError **error)
         if (ok && !ctl->json)
             bp_ctl_print_extra(ctl, "%s", _("Backup completed"));
         /* Which disks were copied in full instead, and why. */
-        if (ok && !(fallbacks = bp_backup_fallbacks(ctl, dom, path, error)))
+        if (ok && bp_cmd_opt_bool(cmd, "fallback-full") &&
+            !(fallbacks = bp_backup_fallbacks(ctl, dom, path, error)))
             return FALSE;
         if (fallbacks) {
             fallback_disks = g_list_sort(g_hash_table_get_keys(fallbacks),
