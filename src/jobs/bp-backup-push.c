@@ -89,6 +89,13 @@ bp_backup_return(BpBackupOp *op)
         return;
     }
     bp_backup_unregister(op);
+    /* A QMP connection closed under a command (the domain destroyed)
+     * reports G_IO_ERROR_CANCELLED too; only a cancel asked for is one. */
+    if (op->error && !op->cancelled &&
+        g_error_matches(op->error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
+        op->error->domain = BP_ERROR;
+        op->error->code = BP_ERROR_QEMU;
+    }
     if (op->error)
         g_task_return_error(task, g_steal_pointer(&op->error));
     else
