@@ -3,11 +3,11 @@
  * needed, so that a backup cut short by the end of its process can be
  * cleaned up by the next one.
  *
- * A backup (push or pull) fills a BpBackupLeftovers with every
- * thing it may create and stores it in its catalogue job row's "data"
- * column (bp_backup_leftovers_save(), or the JSON of
+ * A backup (push or pull) fills a BpBackupLeftovers with every thing it
+ * may create and stores it in its catalogue job row's "data" column
+ * (bp_backup_leftovers_save(), or the JSON of
  * bp_backup_leftovers_to_json() in the row it adds) BEFORE it creates
- * anything in QEMU.  Items are names only; listing a thing that never
+ * anything in QEMU (the NBD server and objects: see below).  Items are names only; listing a thing that never
  * came to exist is harmless, since clean-up ignores what is not there:
  *
  *   - files: target or scratch images THIS backup created (O_EXCL).  A
@@ -36,10 +36,9 @@
  * NBD server, objects, jobs, bitmaps, nodes (when a QMP monitor of the
  * domain's QEMU is given and no temporary daemon is listed: those items
  * then lived in that daemon), the temporary qemu-storage-daemon, then
- * the files and the NBD server's socket.  It never
- * fails: what cannot be removed is logged.  The catalogue rows (backup
- * failed, checkpoint removed) are the caller's
- * (bp_checkpoint_ops_reconcile_async()).
+ * the files and the NBD server's socket.  It never fails: what cannot be
+ * removed is logged.  The catalogue rows (backup failed, checkpoint
+ * removed) are the caller's (bp_checkpoint_ops_reconcile_async()).
  */
 #pragma once
 
