@@ -8,7 +8,10 @@
  *  1    2026-11-22 03:50:01 +0000   push   full          -      c1           completed   64.0 MiB
  *
  * --details (or --disks) shows one row per disk of each backup instead,
- * with two more columns, Disk and Image, and the disk's bytes as Size.  --json prints the records as the daemon sent them.
+ * with three more columns, Disk, Image and Fallback (why an incremental
+ * backup copied that disk in full, else "-"), the disk's kind as Kind and
+ * its bytes as Size.  --json prints the records as the daemon sent them,
+ * each disk with its kind and fallback reason.
  */
 #include <config.h>
 
@@ -21,7 +24,8 @@
 
 const BpCmdOptDef bp_opts_backup_list[] = {
     { "domain", BP_OPT_DATA, TRUE, N_("domain name, id or uuid") },
-    { "details", BP_OPT_BOOL, FALSE, N_("show each disk's image and size") },
+    { "details", BP_OPT_BOOL, FALSE,
+      N_("show each disk's image, size, kind and fallback reason") },
     { "disks", BP_OPT_BOOL, FALSE, N_("the same as --details") },
     { NULL, 0, FALSE, NULL }
 };
@@ -55,12 +59,37 @@ bp_backup_disk_bytes(GVariant *rec, const char *target)
 }
 
 
+/* Disk @target's "kind" and "error" (its fallback reason) in the
+ * "disk_results" of @rec; NULL when not given.  Borrowed from @rec. */
+static void
+bp_backup_disk_result(GVariant *rec, const char *target, const char **kind,
+                      const char **why)
+{
+    g_autoptr(GVariant) results = g_variant_lookup_value(rec, "disk_results",
+                                                         G_VARIANT_TYPE("aa{sv}"));
+    gsize i;
+
+    *kind = *why = NULL;
+    for (i = 0; results && i < g_variant_n_children(results); i++) {
+        g_autoptr(GVariant) r = g_variant_get_child_value(results, i);
+        const char *t = NULL;
+
+        if (g_variant_lookup(r, "target", "&s", &t) && g_str_equal(t, target)) {
+            /* the strings live as long as @rec, which holds @results */
+            g_variant_lookup(r, "kind", "&s", kind);
+            g_variant_lookup(r, "error", "&s", why);
+            return;
+        }
+    }
+}
+
+
 static void
 bp_backup_list_json_disks(JsonBuilder *b, GVariant *rec)
 {
     g_autoptr(GVariant) disks = g_variant_lookup_value(rec, "disks", G_VARIANT_TYPE("a(sss)"));
     GVariantIter iter;
-    const char *target, *image, *format;
+    const char *target, *image, *format, *kind, *why;
 
     json_builder_set_member_name(b, "disks");
     json_builder_begin_array(b);
@@ -77,6 +106,15 @@ bp_backup_list_json_disks(JsonBuilder *b, GVariant *rec)
             json_builder_set_member_name(b, "bytes");
             json_builder_add_int_value(b, (gint64) MIN(bp_backup_disk_bytes(rec, target),
                                                        (guint64) G_MAXINT64));
+            bp_backup_disk_result(rec, target, &kind, &why);
+            if (kind) {
+                json_builder_set_member_name(b, "kind");
+                json_builder_add_string_value(b, kind);
+            }
+            if (why) {
+                json_builder_set_member_name(b, "fallback");
+                json_builder_add_string_value(b, why);
+            }
             json_builder_end_object(b);
         }
     }
@@ -166,7 +204,7 @@ bp_cmd_backup_list(BpCtl *ctl, const BpCmd *cmd, GError **error)
     if (details)
         table = bp_table_new(_("Id"), _("Start time"), _("Mode"), _("Kind"), _("Base"),
                              _("Checkpoint"), _("Status"), _("Disk"), _("Image"),
-                             _("Size"), NULL);
+                             _("Size"), _("Fallback"), NULL);
     else
         table = bp_table_new(_("Id"), _("Start time"), _("Mode"), _("Kind"), _("Base"),
                              _("Checkpoint"), _("Status"), _("Size"), NULL);
@@ -195,9 +233,12 @@ bp_cmd_backup_list(BpCtl *ctl, const BpCmd *cmd, GError **error)
             while (g_variant_iter_next(&di, "(&s&s&s)", &target, &image, &format)) {
                 g_autofree char *dsize =
                     bp_ctl_progress_size(bp_backup_disk_bytes(rec, target));
+                const char *dkind, *why;
 
-                bp_table_add_row(table, id, when, mode, kind, base, chk, status, target,
-                                 bp_str_or_dash(image), dsize, NULL);
+                bp_backup_disk_result(rec, target, &dkind, &why);
+                bp_table_add_row(table, id, when, mode, dkind ? dkind : kind, base, chk,
+                                 status, target, bp_str_or_dash(image), dsize,
+                                 bp_str_or_dash(why), NULL);
             }
         } else {
             g_autofree char *size = bp_ctl_progress_size(bp_lookup_u64(rec, "bytes"));

@@ -167,11 +167,64 @@ const BpCmdOptDef bp_opts_backup_begin[] = {
     { "backupxml", BP_OPT_DATA, FALSE, N_("domain backup XML") },
     { "checkpointxml", BP_OPT_DATA, FALSE, N_("domain checkpoint XML") },
     { "reuse-external", BP_OPT_BOOL, FALSE, N_("reuse files provided by caller") },
+    { "fallback-full", BP_OPT_BOOL, FALSE,
+      N_("back up in full a disk whose bitmaps cannot serve the incremental backup") },
     { "wait", BP_OPT_BOOL, FALSE,
       N_("wait for the backup to end; fail if it failed or was aborted") },
     { "verbose", BP_OPT_BOOL, FALSE, N_("with --wait, display the progress") },
     { NULL, 0, FALSE, NULL }
 };
+
+
+/*
+ * The disks of backup @path (a backup job's object path, whose last
+ * component is the backup's id) that fell back to a full copy, with
+ * their reasons, from ListBackups()' "disk_results": a new table disk
+ * -> reason, empty when none did.  Errors of the call.
+ */
+static GHashTable *
+bp_backup_fallbacks(BpCtl *ctl, BpDomain *dom, const char *path, GError **error)
+{
+    g_autoptr(GHashTable) found = g_hash_table_new_full(g_str_hash, g_str_equal,
+                                                        g_free, g_free);
+    g_autoptr(GVariant) list = NULL;
+    const char *slash = strrchr(path, '/');
+    guint64 id = slash ? g_ascii_strtoull(slash + 1, NULL, 10) : 0;
+    GVariantIter iter;
+    GVariant *rec;
+
+    if (!bp_domain_call_list_backups_sync(dom, bp_ctl_options(ctl, NULL),
+                                          bp_ctl_call_flags(ctl), BP_CALL_TIMEOUT_READ,
+                                          &list, NULL, error))
+        return NULL;
+    g_variant_iter_init(&iter, list);
+    while ((rec = g_variant_iter_next_value(&iter))) {
+        g_autoptr(GVariant) results = NULL;
+        guint64 rid = 0;
+
+        g_variant_lookup(rec, "id", "t", &rid);
+        if (rid == id && id &&
+            (results = g_variant_lookup_value(rec, "disk_results",
+                                              G_VARIANT_TYPE("aa{sv}")))) {
+            GVariantIter ri;
+            GVariant *r;
+
+            g_variant_iter_init(&ri, results);
+            while ((r = g_variant_iter_next_value(&ri))) {
+                const char *target = NULL, *kind = NULL, *why = NULL;
+
+                g_variant_lookup(r, "target", "&s", &target);
+                g_variant_lookup(r, "kind", "&s", &kind);
+                g_variant_lookup(r, "error", "&s", &why);
+                if (target && why && g_strcmp0(kind, "full") == 0)
+                    g_hash_table_insert(found, g_strdup(target), g_strdup(why));
+                g_variant_unref(r);
+            }
+        }
+        g_variant_unref(rec);
+    }
+    return g_steal_pointer(&found);
+}
 
 
 gboolean
@@ -187,6 +240,8 @@ bp_cmd_backup_begin(BpCtl *ctl, const BpCmd *cmd, GError **error)
     gboolean wait = bp_cmd_opt_bool(cmd, "wait");
     gboolean ok = TRUE;
     g_autoptr(GError) job_err = NULL;
+    g_autoptr(GHashTable) fallbacks = NULL;
+    g_autoptr(GList) fallback_disks = NULL;
 
     if (!bp_cmd_require(cmd, "verbose", "wait", error) ||
         !bp_cmd_opt_string_req(cmd, "backupxml", &backup_file, error) ||
@@ -199,6 +254,8 @@ bp_cmd_backup_begin(BpCtl *ctl, const BpCmd *cmd, GError **error)
         return FALSE;
     if (bp_cmd_opt_bool(cmd, "reuse-external"))
         g_variant_dict_insert(&opts, "reuse-external", "b", TRUE);
+    if (bp_cmd_opt_bool(cmd, "fallback-full"))
+        g_variant_dict_insert(&opts, "fallback-full", "b", TRUE);
 
     if (wait)
         watch = bp_ctl_job_watch(ctl);
@@ -217,6 +274,22 @@ bp_cmd_backup_begin(BpCtl *ctl, const BpCmd *cmd, GError **error)
         ok = bp_ctl_job_wait(ctl, watch, path, verbose ? _("Backup") : NULL, &job_err);
         if (ok && !ctl->json)
             bp_ctl_print_extra(ctl, "%s", _("Backup completed"));
+        /* Which disks were copied in full instead, and why. */
+        if (ok && bp_cmd_opt_bool(cmd, "fallback-full") &&
+            !(fallbacks = bp_backup_fallbacks(ctl, dom, path, error)))
+            return FALSE;
+        if (fallbacks) {
+            fallback_disks = g_list_sort(g_hash_table_get_keys(fallbacks),
+                                         (GCompareFunc) g_strcmp0);
+            for (GList *l = fallback_disks; l && !ctl->json; l = l->next) {
+                g_autofree char *line =
+                    g_strdup_printf(_("%s: full backup instead of incremental: %s"),
+                                    (const char *) l->data,
+                                    (const char *) g_hash_table_lookup(fallbacks, l->data));
+
+                bp_ctl_print(ctl, "%s\n", line);
+            }
+        }
     }
     if (ctl->json) {
         g_autoptr(JsonBuilder) b = json_builder_new();
@@ -227,6 +300,15 @@ bp_cmd_backup_begin(BpCtl *ctl, const BpCmd *cmd, GError **error)
         if (wait) {
             json_builder_set_member_name(b, "success");
             json_builder_add_boolean_value(b, ok);
+        }
+        if (fallback_disks) {
+            json_builder_set_member_name(b, "fallback_full");
+            json_builder_begin_object(b);
+            for (GList *l = fallback_disks; l; l = l->next) {
+                json_builder_set_member_name(b, l->data);
+                json_builder_add_string_value(b, g_hash_table_lookup(fallbacks, l->data));
+            }
+            json_builder_end_object(b);
         }
         json_builder_end_object(b);
         if (ok)

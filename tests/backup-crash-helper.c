@@ -1,11 +1,12 @@
 /*
  * backup-crash-helper.c: starts a throttled push backup of a domain made
- * by checkpointtest.c and SIGKILLs itself once the copies run, so that
- * test-jobs-backup-offline can check what reconciliation makes of it.
+ * by checkpointtest.c and SIGKILLs itself once the copies run (a pull
+ * backup: once its exports serve), so that test-jobs-backup-offline and
+ * test-jobs-backup-pull can check what reconciliation makes of it.
  *
  *   backup-crash-helper DIR DOMAIN BACKUPXML CHECKPOINTXML
  *
- * Exit status: killed by SIGKILL while copying; 0 when the backup ended
+ * Exit status: killed by SIGKILL while copying or serving; 0 when the backup ended
  * before; 1 when it failed; 2 for bad arguments.
  */
 #include <config.h>
@@ -18,8 +19,17 @@
 
 typedef struct {
     gboolean done;
+    gboolean serving;           /* pull: the exports serve */
     GError *error;
 } HelperResult;
+
+
+static void
+helper_started(BpBackupOp *op, gpointer data)
+{
+    if (bp_backup_op_is_pull(op))
+        ((HelperResult *) data)->serving = TRUE;
+}
 
 
 static void
@@ -50,11 +60,15 @@ main(int argc, char **argv)
     op = bp_backup_ops_begin_async(d->store, d->id, d->access, argv[3], argv[4], 0,
                                    g_get_real_time() / G_USEC_PER_SEC, NULL,
                                    helper_done_cb, &r);
+    if (op)
+        bp_backup_op_set_started_func(op, helper_started, &r);
     while (!r.done) {
         g_main_context_iteration(NULL, !p.copying);
         if (r.done)
             break;
         bp_backup_op_get_progress(op, &p);
+        if (bp_backup_op_is_pull(op))
+            p.copying = r.serving;
         /* Let the copies write a little before dying. */
         if (p.copying && until == 0)
             until = g_get_monotonic_time() + 300 * 1000;

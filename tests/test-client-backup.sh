@@ -300,7 +300,7 @@ head -n 1 out | grep -q '^ Id   Start time                  Mode   Kind         
 
 bp backup-list vm1 --details
 [ "$(grep -c ' push ' out)" = 8 ] &&
-    grep -q "^ 1 .* vdb    $tmp/vdb.qcow2.c1  *16.0 MiB *\$" out &&
+    grep -q "^ 1 .* vdb    $tmp/vdb.qcow2.c1  *16.0 MiB  *- *\$" out &&
     grep -q "^ 3 .* vda    $tmp/diff-vda.qcow2 " out &&
     pass "backup-list --details: one row per disk with image and bytes" ||
     fail "backup-list --details: $(cat out)"

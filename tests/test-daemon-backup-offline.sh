@@ -10,7 +10,9 @@
 #   vdb's c1 bitmap removed with qemu-img: the incremental is refused with
 #   CheckpointInconsistent naming c1 and vdb and leaves no file; with
 #   "fallback-full" vdb is copied in full (no backing file), vda
-#   incrementally, and ListBackups' disk_results say so;
+#   incrementally, and ListBackups' disk_results say so; the client's
+#   backup-begin --fallback-full --wait reports the fallback disk with its
+#   reason and backup-list --details each disk's kind and reason;
 #   blkpointd SIGKILLed during an offline backup and started again: no
 #   temporary qemu-storage-daemon left, the target files removed, the
 #   backup failed, its checkpoint gone; the next incremental from the
@@ -26,6 +28,7 @@ top_builddir=${top_builddir:-$top_srcdir}
 
 dt_require "$DBUS_DAEMON" "$QEMU_IMG" "$QEMU_STORAGE_DAEMON" gdbus qemu-io
 [ -x "$blkpointd" ] || { echo "FAIL: $blkpointd not built"; exit 1; }
+blkpoint=$top_builddir/client/blkpoint
 dt_setup
 
 dt_bus bus session || { echo "FAIL: no bus"; exit 1; }
@@ -163,6 +166,28 @@ case $list in
         dt_pass "ListBackups: per-disk kinds and the fallback's reason" ;;
     *) dt_fail "ListBackups disk_results: $list" ;;
 esac
+
+# The same through the client: backup-begin --fallback-full --wait (no
+# new checkpoint) names the disk copied in full and why; backup-list
+# --details shows each disk's kind and fallback reason.
+printf '%s\n' "$inc" >"$dt_tmp/inc.xml"
+out=$(LC_ALL=C "$blkpoint" -c session backup-begin off "$dt_tmp/inc.xml" --fallback-full \
+      --wait 2>&1) || dt_fail "blkpoint backup-begin --fallback-full: $out"
+case $out in
+    *"vdb: full backup instead of incremental: checkpoint 'c1' cannot be the base of an incremental backup of disk 'vdb'"*)
+        case $out in *"vda: full backup"*) dt_fail "vda reported as a fallback: $out" ;;
+            *) dt_pass "backup-begin --fallback-full --wait reports vdb's fallback" ;; esac ;;
+    *) dt_fail "backup-begin --fallback-full: $out" ;;
+esac
+out=$(LC_ALL=C "$blkpoint" -c session backup-list off --details 2>&1)
+if echo "$out" | grep -q "^ *Id .* Kind .* Disk .* Size  *Fallback *\$" &&
+   echo "$out" | grep -q "^ *3  .* push  *full  *c1  *-  *completed  *vdb  .*  checkpoint 'c1' cannot be the base" &&
+   echo "$out" | grep -q "^ *3  .* push  *incremental  *c1  *-  *completed  *vda  .*iB  *- *\$" &&
+   echo "$out" | grep -q "^ *1  .* push  *full  *-  *c1  *completed  *vdb  .* MiB  *- *\$"; then
+    dt_pass "backup-list --details: each disk's kind and fallback reason"
+else
+    dt_fail "backup-list --details: $out"
+fi
 
 # blkpointd killed during an offline backup.
 start

@@ -30,7 +30,15 @@
 #   blkpointd.conf sets scratch_dir, the port range and the x509 folder;
 #   the domain destroyed while a pull backup serves: the backup fails and
 #   its checkpoint stays inconsistent (it owns the bitmaps left behind)
-#   until deleted.
+#   until deleted;
+#   blkpointd SIGKILLed while a TCP+TLS pull backup of that domain serves:
+#   after the restart the server is stopped, the TLS object, exports and
+#   scratch files gone, the backup failed, its checkpoint removed, and a
+#   new TLS pull backup works;
+#   the domain shut off: an incremental pull through the temporary
+#   read-only qemu-storage-daemon (exports on a server the backup starts,
+#   Start refused with Busy while it serves) pulls nothing new, its chain
+#   equals the disk, and the new checkpoint's bitmaps are in the images.
 
 set -u
 
@@ -121,17 +129,19 @@ begin() {
     job=$(echo "$r" | sed -n "s/^(objectpath '\(.*\)',)$/\1/p")
     [ -n "$job" ] || { dt_fail "$1: BackupBegin: $r"; return 1; }
 }
-# ended TAG EXPECTED: waits for the completed job info, which must match.
+# ended TAG EXPECTED [DOMAIN]: waits for the completed job info of
+# DOMAIN's object path (default bk's), which must match.
 ended() {
+    _dom=${3:-$dom}
     for _i in $(seq 1 200); do
-        info=$(dt_call --object-path $dom --method $D.GetJobInfo "{'completed': <true>, 'keep-completed': <true>}")
+        info=$(dt_call --object-path $_dom --method $D.GetJobInfo "{'completed': <true>, 'keep-completed': <true>}")
         case $info in *"'type': <'none'>"*) sleep 0.05 ;; *) break ;; esac
     done
     case $info in
         *"$2"*) dt_pass "$1: ended ($2)" ;;
         *) dt_fail "$1: $info" ;;
     esac
-    dt_call --object-path $dom --method $D.GetJobInfo "{'completed': <true>}" >/dev/null
+    dt_call --object-path $_dom --method $D.GetJobInfo "{'completed': <true>}" >/dev/null
 }
 # restored TAG DISK FILE: the chain of FILE equals the copy DISK-TAG.raw.
 restored() {
@@ -420,6 +430,86 @@ bp checkpoint-delete nd cx
 r=$(dt_call --object-path $ndom --method $D.CheckpointCreate "<domaincheckpoint><name>cx</name></domaincheckpoint>" '{}')
 case $r in *objectpath*) dt_pass "after deleting it, its bitmaps are gone (cx can be created again)" ;; *) dt_fail "new cx: $r" ;; esac
 r=$(dt_call --object-path $ndom --method $D.Destroy '{}')
+
+# ---- blkpointd killed while a pull backup serves ---------------------------------
+# nd's QEMU has no NBD server: the backup started one (TCP with TLS, and
+# its TLS credentials object).  After SIGKILL and a restart, the QEMU
+# that kept running has neither any more, nor the exports; the scratch
+# files are gone, the backup failed, its checkpoint removed; a new TLS
+# pull backup (the same server and object again) works.
+r=$(dt_call --object-path $ndom --method $D.Start '{}')
+[ "$r" = "()" ] || dt_fail "start nd again: $r"
+r=$(dt_call --object-path $ndom --method $D.BackupBegin "<domainbackup mode='pull'><server name='127.0.0.1' tls='yes'/></domainbackup>" "<domaincheckpoint><name>ck</name></domaincheckpoint>" '{}')
+case $r in *objectpath*) ;; *) dt_fail "nd ck: BackupBegin: $r" ;; esac
+xml=$(dt_call --object-path $ndom --method $D.BackupGetXMLDesc '{}')
+kport=$(echo "$xml" | sed -n "s/.*port='\([0-9]*\)'.*/\1/p")
+[ -n "$kport" ] && [ -n "$(ls "$scr")" ] || dt_fail "nd ck: no port or scratch: $xml"
+kill -KILL "$dt_daemon_pid"
+wait "$dt_daemon_pid" 2>/dev/null
+nbdinfo --list "nbds://127.0.0.1:$kport/?tls-certificates=$pki/client" >/dev/null 2>&1 ||
+    dt_fail "the killed backup's TLS server was not serving"
+dt_start_daemon "$log" $dargs || dt_finish
+dt_wait_prop $ndom Domain State "(<'running'>,)" || dt_fail "nd after restart: $(dt_prop $ndom Domain State)"
+for _i in $(seq 1 100); do
+    list=$(dt_call --object-path $ndom --method $D.ListBackups '{}')
+    case $list in *"'status': <'failed'>, 'incremental': <''>, 'checkpoint': <'ck'>"*) break ;; esac
+    sleep 0.1
+done
+case $list in
+    *"'status': <'failed'>, 'incremental': <''>, 'checkpoint': <'ck'>"*) dt_pass "killed pull backup recorded failed" ;;
+    *) dt_fail "killed pull backup: $list" ;;
+esac
+r=$(dt_call --object-path $ndom --method $D.CheckpointLookupByName ck '{}')
+dt_expect_error NoCheckpoint "$r" && dt_pass "killed pull backup's checkpoint removed" || dt_fail "ck: $r"
+[ -z "$(ls "$scr")" ] && dt_pass "killed pull backup's scratch files removed" || dt_fail "scratch left: $(ls "$scr")"
+nbdinfo --list "nbds://127.0.0.1:$kport/?tls-certificates=$pki/client" >/dev/null 2>&1 &&
+    dt_fail "the killed backup's NBD server still serves" ||
+    dt_pass "the killed backup's NBD server was stopped"
+r=$(dt_call --object-path $ndom --method $D.BackupBegin "<domainbackup mode='pull'><server name='127.0.0.1' tls='yes'/></domainbackup>" "<domaincheckpoint><name>ck</name></domaincheckpoint>" '{}')
+case $r in *objectpath*) dt_pass "a new TLS pull backup starts (server and TLS object were removed)" ;;
+    *) dt_fail "TLS pull after the restart: $r" ;; esac
+rm -f "$nd/ck-vdb.qcow2"
+bp backup-pull nd --disk vda --output "$nd/ck-vda.qcow2" --tls-dir "$pki/client"
+[ $rc = 0 ] || dt_fail "ck vda pull: $(cat "$dt_tmp/err")"
+bp backup-pull nd --disk vdb --output "$nd/ck-vdb.qcow2" --tls-dir "$pki/client"
+[ $rc = 0 ] && "$QEMU_IMG" compare -q -f raw "$nd/vdb-ref.raw" "$nd/ck-vdb.qcow2" &&
+    dt_pass "after the restart: pulled vdb equals the disk" || dt_fail "ck pull: $(cat "$dt_tmp/err")"
+ended ck "'success': <true>" $ndom
+r=$(dt_call --object-path $ndom --method $D.Shutdown '{}')
+[ "$r" = "()" ] || dt_fail "shutdown nd: $r"
+
+# ---- a shut-off domain -------------------------------------------------------------
+# A temporary read-only qemu-storage-daemon without an NBD server: the
+# backup starts one on a unix socket in the runtime directory; Start is
+# Busy while it serves; the new checkpoint's bitmaps are in the images
+# after Finish; nothing is left.
+dt_wait_prop $ndom Domain State "(<'shutoff'>,)" || dt_fail "nd not shut off"
+r=$(dt_call --object-path $ndom --method $D.BackupBegin "<domainbackup mode='pull'><incremental>ck</incremental></domainbackup>" "<domaincheckpoint><name>coff</name></domaincheckpoint>" '{}')
+case $r in *objectpath*) ;; *) dt_fail "offline pull: BackupBegin: $r" ;; esac
+[ "$(exports "$own")" = "backup-vda backup-vdb " ] &&
+    dt_pass "shut off: the backup's exports on $own" || dt_fail "offline exports: $(exports "$own")"
+r=$(dt_call --object-path $ndom --method $D.Start '{}')
+dt_expect_error Busy "$r" && dt_pass "Start while a shut-off domain's pull backup serves: Busy" ||
+    dt_fail "Start during the offline pull: $r"
+mkdir -p "$nd/off"
+bp backup-pull nd --output-dir "$nd/off" --backing "$nd/ck-vda.qcow2" --disk vda
+[ $rc = 0 ] || dt_fail "offline backup-pull vda: $(cat "$dt_tmp/err")"
+bp backup-pull nd --output-dir "$nd/off" --backing "$nd/ck-vdb.qcow2" --disk vdb
+[ $rc = 0 ] || dt_fail "offline backup-pull vdb: $(cat "$dt_tmp/err")"
+ended offline "'success': <true>" $ndom
+for d in vda vdb; do
+    f=$(ls "$nd"/off/nd-$d-*.qcow2)
+    [ "$(own_data "$f")" = 0 ] && "$QEMU_IMG" compare -q -f raw "$nd/$d-ref.raw" "$f" &&
+        dt_pass "shut off: incremental $d pulled nothing new and its chain equals the disk" ||
+        dt_fail "shut off: $d: $(own_data "$f") own bytes, or it differs"
+    case $("$QEMU_IMG" info "$nd/$d.qcow2") in
+        *"name: coff"*) dt_pass "shut off: coff's bitmap is in $d's image" ;;
+        *) dt_fail "no coff bitmap in $d" ;;
+    esac
+done
+[ ! -e "$own" ] && [ -z "$(ls "$scr")" ] && [ -z "$(pgrep -f -- "$dt_tmp/run/nd/backup/")" ] &&
+    dt_pass "shut off: no socket, scratch file or temporary daemon left" ||
+    dt_fail "shut off leftovers: $(ls "$own" "$scr" 2>&1)"
 
 echo "figures: full pull begin $(( (t_begin - t0) / 1000000 )) ms; begin to completed (2x64 MiB, writer running) $(( (t_full - t0) / 1000000 )) ms; incremental (29 dirty clusters) begin to completed $(( (t_inc - t_full) / 1000000 )) ms (wall, includes qemu-img copies)"
 dt_finish

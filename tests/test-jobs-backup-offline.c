@@ -704,7 +704,8 @@ test_leftovers_json(void)
     g_autofree char *json = NULL;
     g_autofree char *again = NULL;
     const char *bad[] = { "[1]", "{\"files\": [1]}", "{\"bitmaps\": [{\"node\": \"n\"}]}",
-                          "{\"bitmaps\": \"x\"}", "{\"bitmaps\": [1]}", "not json" };
+                          "{\"bitmaps\": \"x\"}", "{\"bitmaps\": [1]}", "not json",
+                          "{\"objects\": [true]}" };
 
     g_assert_true(bp_backup_leftovers_is_empty(lo));
     bp_backup_leftovers_add_file(lo, "/t/vda.c1");
@@ -714,9 +715,13 @@ test_leftovers_json(void)
     bp_backup_leftovers_add_bitmap(lo, "bp-vda-0-fmt", "backup-vda");
     bp_backup_leftovers_add_export(lo, "bp-pull-vda");
     bp_backup_leftovers_set_qsd(lo, "/run/x/backup");
+    bp_backup_leftovers_set_nbd_server(lo, "/run/x/backup-nbd.sock");
+    bp_backup_leftovers_add_object(lo, "bp-backup-tls");
     g_assert_false(bp_backup_leftovers_is_empty(lo));
     json = bp_backup_leftovers_to_json(lo);
     g_assert_nonnull(strstr(json, "\"backup-vda\""));
+    g_assert_nonnull(strstr(json, "\"bp-backup-tls\""));
+    g_assert_nonnull(strstr(json, "\"/run/x/backup-nbd.sock\""));
     back = bp_backup_leftovers_from_json(json, &error);
     g_assert_no_error(error);
     again = bp_backup_leftovers_to_json(back);

@@ -114,6 +114,8 @@ bp_backup_plan_disk(BpBackupOp *op, BpBackupDiskDef *dd, const BpStoreBackup *cr
     t->fmt_node = g_strdup_printf("bp-backup-%s", dd->name);
     t->job = g_strdup_printf("bp-backup-%s", dd->name);
     t->export_name = g_strdup(dd->exportname);
+    if (op->pull)
+        t->export_id = g_strdup_printf("bp-pull-%s", dd->name);
 
     if (dd->backupmode == BP_BACKUP_DISK_MODE_INCREMENTAL) {
         g_autoptr(GError) invalid = NULL;

@@ -27,6 +27,9 @@ struct _BpBackupLeftovers {
     GPtrArray *bitmap_nodes;
     GPtrArray *bitmap_names;
     GPtrArray *exports;
+    GPtrArray *objects;
+    gboolean nbd_server;
+    char *nbd_socket;
     char *qsd;
 };
 
@@ -42,6 +45,7 @@ bp_backup_leftovers_new(void)
     lo->bitmap_nodes = g_ptr_array_new_with_free_func(g_free);
     lo->bitmap_names = g_ptr_array_new_with_free_func(g_free);
     lo->exports = g_ptr_array_new_with_free_func(g_free);
+    lo->objects = g_ptr_array_new_with_free_func(g_free);
     return lo;
 }
 
@@ -57,6 +61,8 @@ bp_backup_leftovers_free(BpBackupLeftovers *lo)
     g_ptr_array_unref(lo->bitmap_nodes);
     g_ptr_array_unref(lo->bitmap_names);
     g_ptr_array_unref(lo->exports);
+    g_ptr_array_unref(lo->objects);
+    g_free(lo->nbd_socket);
     g_free(lo->qsd);
     g_free(lo);
 }
@@ -67,14 +73,16 @@ bp_backup_leftovers_copy(const BpBackupLeftovers *lo)
 {
     BpBackupLeftovers *c = bp_backup_leftovers_new();
     GPtrArray *from[] = { lo->files, lo->nodes, lo->jobs, lo->bitmap_nodes,
-                          lo->bitmap_names, lo->exports };
+                          lo->bitmap_names, lo->exports, lo->objects };
     GPtrArray *to[] = { c->files, c->nodes, c->jobs, c->bitmap_nodes,
-                        c->bitmap_names, c->exports };
+                        c->bitmap_names, c->exports, c->objects };
 
     for (size_t k = 0; k < G_N_ELEMENTS(from); k++)
         for (guint i = 0; i < from[k]->len; i++)
             g_ptr_array_add(to[k], g_strdup(from[k]->pdata[i]));
     c->qsd = g_strdup(lo->qsd);
+    c->nbd_server = lo->nbd_server;
+    c->nbd_socket = g_strdup(lo->nbd_socket);
     return c;
 }
 
@@ -123,11 +131,28 @@ bp_backup_leftovers_set_qsd(BpBackupLeftovers *lo, const char *runtime_dir)
 }
 
 
+void
+bp_backup_leftovers_set_nbd_server(BpBackupLeftovers *lo, const char *socket)
+{
+    lo->nbd_server = TRUE;
+    g_free(lo->nbd_socket);
+    lo->nbd_socket = g_strdup(socket);
+}
+
+
+void
+bp_backup_leftovers_add_object(BpBackupLeftovers *lo, const char *id)
+{
+    g_ptr_array_add(lo->objects, g_strdup(id));
+}
+
+
 gboolean
 bp_backup_leftovers_is_empty(const BpBackupLeftovers *lo)
 {
     return lo->files->len == 0 && lo->nodes->len == 0 && lo->jobs->len == 0 &&
-        lo->bitmap_nodes->len == 0 && lo->exports->len == 0 && !lo->qsd;
+        lo->bitmap_nodes->len == 0 && lo->exports->len == 0 && !lo->qsd &&
+        lo->objects->len == 0 && !lo->nbd_server;
 }
 
 
@@ -167,6 +192,15 @@ bp_backup_leftovers_to_json(const BpBackupLeftovers *lo)
     }
     json_builder_end_array(b);
     bp_leftovers_add_strings(b, "exports", lo->exports);
+    bp_leftovers_add_strings(b, "objects", lo->objects);
+    if (lo->nbd_server) {
+        json_builder_set_member_name(b, "nbd_server");
+        json_builder_add_boolean_value(b, TRUE);
+    }
+    if (lo->nbd_socket) {
+        json_builder_set_member_name(b, "nbd_socket");
+        json_builder_add_string_value(b, lo->nbd_socket);
+    }
     if (lo->qsd) {
         json_builder_set_member_name(b, "qsd");
         json_builder_add_string_value(b, lo->qsd);
@@ -232,8 +266,13 @@ bp_backup_leftovers_from_json(const char *data, GError **error)
     if (!bp_leftovers_get_strings(o, "files", lo->files, error) ||
         !bp_leftovers_get_strings(o, "nodes", lo->nodes, error) ||
         !bp_leftovers_get_strings(o, "jobs", lo->jobs, error) ||
-        !bp_leftovers_get_strings(o, "exports", lo->exports, error))
+        !bp_leftovers_get_strings(o, "exports", lo->exports, error) ||
+        !bp_leftovers_get_strings(o, "objects", lo->objects, error))
         return NULL;
+    if (json_object_has_member(o, "nbd_server") &&
+        json_object_get_boolean_member_with_default(o, "nbd_server", FALSE))
+        bp_backup_leftovers_set_nbd_server(
+            lo, json_object_get_string_member_with_default(o, "nbd_socket", NULL));
     if (json_object_has_member(o, "bitmaps")) {
         JsonNode *list = json_object_get_member(o, "bitmaps");
         JsonArray *a = JSON_NODE_HOLDS_ARRAY(list) ? json_node_get_array(list) : NULL;
@@ -282,6 +321,8 @@ bp_backup_leftovers_save(const BpBackupLeftovers *lo, BpStore *store, gint64 job
 
 typedef enum {
     LO_EXPORT_DEL,
+    LO_NBD_STOP,
+    LO_OBJECT_DEL,
     LO_JOB_CANCEL,
     LO_JOB_WAIT,
     LO_JOB_DISMISS,
@@ -442,6 +483,16 @@ bp_leftover_clean_next(GTask *task)
         case LO_EXPORT_DEL:
             bp_qmp_block_export_del_async(c->mon, cmd->a, TRUE, NULL, bp_leftover_cmd_cb, task);
             break;
+        case LO_NBD_STOP:
+            bp_qmp_nbd_server_stop_async(c->mon, NULL, bp_leftover_cmd_cb, task);
+            break;
+        case LO_OBJECT_DEL: {
+            g_autoptr(JsonObject) args = json_object_new();
+
+            json_object_set_string_member(args, "id", cmd->a);
+            bp_qmp_command_async(c->mon, "object-del", args, NULL, bp_leftover_cmd_cb, task);
+            break;
+        }
         case LO_JOB_CANCEL:
             bp_qmp_job_cancel_async(c->mon, cmd->a, NULL, bp_leftover_cmd_cb, task);
             break;
@@ -493,6 +544,14 @@ bp_leftover_clean_files(GTask *task)
                       path, g_strerror(errno));
         }
     }
+    /* The server is stopped (or its QEMU gone): a unix socket stays. */
+    if (c->lo->nbd_socket) {
+        if (g_unlink(c->lo->nbd_socket) == 0)
+            c->removed++;
+        else if (errno != ENOENT)
+            g_warning("cannot remove NBD socket '%s' of an interrupted backup: %s",
+                      c->lo->nbd_socket, g_strerror(errno));
+    }
     g_task_return_int(task, c->removed);
     g_object_unref(task);
 }
@@ -511,11 +570,18 @@ bp_backup_leftovers_clean_async(const BpBackupLeftovers *lo,
 
     g_task_set_source_tag(task, bp_backup_leftovers_clean_async);
     c->lo = l = bp_backup_leftovers_copy(lo);
-    c->mon = mon ? g_object_ref(mon) : NULL;
+    /* A backup through a temporary daemon created its nodes, jobs,
+     * exports and server there, never in the domain's own QEMU (which
+     * may run by now, with a server of its own). */
+    c->mon = mon && !l->qsd ? g_object_ref(mon) : NULL;
     c->cmds = g_array_new(FALSE, FALSE, sizeof(BpLeftoverCmd));
     g_task_set_task_data(task, c, (GDestroyNotify) bp_leftover_clean_free);
     for (i = 0; i < l->exports->len; i++)
         bp_leftover_add_cmd(c, LO_EXPORT_DEL, l->exports->pdata[i], NULL);
+    if (l->nbd_server)
+        bp_leftover_add_cmd(c, LO_NBD_STOP, NULL, NULL);
+    for (i = 0; i < l->objects->len; i++)
+        bp_leftover_add_cmd(c, LO_OBJECT_DEL, l->objects->pdata[i], NULL);
     for (i = 0; i < l->jobs->len; i++)
         bp_leftover_add_cmd(c, LO_JOB_CANCEL, l->jobs->pdata[i], NULL);
     for (i = 0; i < l->jobs->len; i++) {

@@ -3,11 +3,11 @@
  * needed, so that a backup cut short by the end of its process can be
  * cleaned up by the next one.
  *
- * A backup (push now, pull later) fills a BpBackupLeftovers with every
- * thing it may create and stores it in its catalogue job row's "data"
- * column (bp_backup_leftovers_save(), or the JSON of
+ * A backup (push or pull) fills a BpBackupLeftovers with every thing it
+ * may create and stores it in its catalogue job row's "data" column
+ * (bp_backup_leftovers_save(), or the JSON of
  * bp_backup_leftovers_to_json() in the row it adds) BEFORE it creates
- * anything in QEMU.  Items are names only; listing a thing that never
+ * anything in QEMU (the NBD server and objects: see below).  Items are names only; listing a thing that never
  * came to exist is harmless, since clean-up ignores what is not there:
  *
  *   - files: target or scratch images THIS backup created (O_EXCL).  A
@@ -20,17 +20,25 @@
  *     waited for (up to 10 s) and dismissed;
  *   - bitmaps: temporary bitmaps (node, name) that are not a checkpoint's;
  *   - exports: block-export ids (pull mode), deleted with force;
+ *   - nbd_server: the NBD server a pull backup started in the domain's
+ *     QEMU (which had none), stopped with nbd-server-stop; listed only
+ *     once it was started (QEMU runs one per process, and a server
+ *     listed in advance could be somebody else's); its unix socket, if
+ *     any, is deleted with the files;
+ *   - objects: QOM objects (the NBD server's TLS credentials), deleted
+ *     with object-del once the server stopped; listed once added;
  *   - qsd: the runtime directory of a temporary qemu-storage-daemon
  *     (offline backups): its process (qsd.pid there, if its command line
  *     still names that directory's QMP socket) gets SIGTERM, SIGKILL
  *     after 5 s; the main loop runs meanwhile.
  *
  * bp_backup_leftovers_clean_async() undoes the lot in the order exports,
- * jobs, bitmaps, nodes (when a QMP monitor of the domain's QEMU is
- * given), the temporary qemu-storage-daemon, then the files.  It never
- * fails: what cannot be removed is logged.  The catalogue rows (backup
- * failed, checkpoint removed) are the caller's
- * (bp_checkpoint_ops_reconcile_async()).
+ * NBD server, objects, jobs, bitmaps, nodes (when a QMP monitor of the
+ * domain's QEMU is given and no temporary daemon is listed: those items
+ * then lived in that daemon), the temporary qemu-storage-daemon, then
+ * the files and the NBD server's socket.  It never fails: what cannot be
+ * removed is logged.  The catalogue rows (backup failed, checkpoint
+ * removed) are the caller's (bp_checkpoint_ops_reconcile_async()).
  */
 #pragma once
 
@@ -54,6 +62,10 @@ void bp_backup_leftovers_add_bitmap(BpBackupLeftovers *lo, const char *node,
                                     const char *name);
 void bp_backup_leftovers_add_export(BpBackupLeftovers *lo, const char *id);
 void bp_backup_leftovers_set_qsd(BpBackupLeftovers *lo, const char *runtime_dir);
+/* The backup started the NBD server; @socket: its unix socket file, or
+ * NULL (TCP). */
+void bp_backup_leftovers_set_nbd_server(BpBackupLeftovers *lo, const char *socket);
+void bp_backup_leftovers_add_object(BpBackupLeftovers *lo, const char *id);
 /* Whether anything at all is listed. */
 gboolean bp_backup_leftovers_is_empty(const BpBackupLeftovers *lo);
 

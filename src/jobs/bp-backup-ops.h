@@ -54,14 +54,20 @@
  * disk fails the backup at once with BP_ERROR_CHECKPOINT_INCONSISTENT,
  * before anything was created.
  *
- * A shut-off domain (@access OFFLINE) is backed up the same way through
- * a temporary access (bp_backup_access_open_async()): a read-only
- * qemu-storage-daemon over its chains, without exports, which the
- * backup quits at its end, whatever the outcome.  QEMU would accept but
+ * A shut-off domain (@access OFFLINE) is backed up the same way, push or
+ * pull, through a temporary access (bp_backup_access_open_async()): a
+ * read-only qemu-storage-daemon over its chains, without exports or NBD
+ * server, which the backup quits at its end, whatever the outcome.  A
+ * pull backup therefore starts its own NBD server there (the <server>
+ * asked for, else BpBackupPullConfig's, else a unix socket
+ * "backup-nbd.sock" in the domain's runtime directory, next to the
+ * daemon's BP_BACKUP_TEMP_SUBDIR); Finish or Cancel ends the serving
+ * before the daemon quits.  QEMU would accept but
  * silently lose a persistent bitmap added to a read-only node, so the
  * new checkpoint's bitmaps are not in the QMP transaction: they are
  * added with qemu-img bitmap once the copy succeeded and the daemon has
- * quit.  Nothing writes to a shut-off domain in between (the domain
+ * quit (for a pull backup: after the consumer finished).  Nothing writes
+ * to a shut-off domain in between (the domain
  * cannot be started while the backup runs: bp_backup_ops_is_running()),
  * so this is still the backup's point in time.  A failure or cancel
  * thus never has checkpoint bitmaps to undo; if adding them fails the
@@ -69,13 +75,20 @@
  *
  * What a backup creates is listed in its job row's data
  * (bp-backup-leftovers.h) in the catalogue transaction of step 3, before
- * anything is created in QEMU: the target files it created (just
- * before, with O_EXCL), the target nodes, the job ids, the temporary
- * bitmaps, and for a shut-off domain the temporary daemon's directory.
+ * anything is created in QEMU: the target (push) or scratch (pull)
+ * files it created (just before, with O_EXCL), the target or scratch
+ * nodes, the job ids (copies, fleecing jobs), the temporary bitmaps (on
+ * the scratch nodes for pull), the NBD export ids (pull), and for a
+ * shut-off domain the temporary daemon's directory.  The NBD server a
+ * pull backup starts and its TLS credentials object are added to the
+ * record (bp_backup_leftovers_save()) once QEMU has created them, since
+ * QEMU runs one server per process and a server listed in advance could
+ * be another's; a death in between leaves that server running.
  * A backup interrupted by the end of the process (its "backup" job row
  * left) is settled by bp_checkpoint_ops_reconcile_async(): those are
- * removed (from the QEMU still running, by terminating the temporary
- * daemon, by deleting the files), the backup row says failed and the
+ * removed (from the QEMU still running: exports, server, object, jobs,
+ * bitmaps, nodes; by terminating the temporary daemon; by deleting the
+ * files and the server's unix socket), the backup row says failed and the
  * new checkpoint goes with its bitmaps, since its backup never
  * concluded.  Dying between steps 2 and 3 leaves empty target files
  * that no record names (a file is only listed once it is ours, so that
@@ -182,7 +195,7 @@ gboolean bp_backup_op_finish(BpBackupOp *op, GHashTable *outputs,
  * a read-only open takes shared locks only and never marks bitmaps in
  * use, so a crash of it leaves the images as they were.  Through it,
  * QMP can add target nodes (their own files, writable), transient
- * bitmaps, block jobs and NBD exports (pull mode); persistent bitmaps of
+ * bitmaps, block jobs, an NBD server and NBD exports (pull mode); persistent bitmaps of
  * the disks cannot be changed (add them offline, see above).  The
  * result is a STORAGE access (bp_block_access_get_config()->runtime_dir names
  * its directory, for the leftovers record).  Errors: those of starting

@@ -115,6 +115,11 @@ bp_backup_pull_own_server(BpBackupOp *op, const char *domain, GError **error)
     BpBackupServer *server = op->def->server;
     const char *dir = bp_block_access_get_runtime_dir(op->access);
 
+    /* A shut-off domain: its runtime directory, which holds the
+     * temporary daemon's (BP_BACKUP_TEMP_SUBDIR). */
+    if (!dir && bp_block_access_get_config(op->access))
+        dir = bp_block_access_get_config(op->access)->runtime_dir;
+
     if (!server && bp_pull_config.listen_address) {
         server = op->def->server = g_new0(BpBackupServer, 1);
         server->transport = BP_BACKUP_TRANSPORT_TCP;
@@ -264,6 +269,26 @@ bp_backup_pull_prepare(BpBackupOp *op, GError **error)
 }
 
 
+/* Adds the NBD server (or, @tls, its credentials object) this backup
+ * started to its clean-up record, now that it exists (a server listed
+ * before could have been another's: QEMU runs only one). */
+static void
+bp_backup_pull_remember(BpBackupOp *op, gboolean tls)
+{
+    g_autoptr(GError) err = NULL;
+
+    if (!op->leftovers || !op->job_id)
+        return;
+    if (tls)
+        bp_backup_leftovers_add_object(op->leftovers, BP_BACKUP_PULL_TLS_ID);
+    else
+        bp_backup_leftovers_set_nbd_server(op->leftovers, op->nbd_socket);
+    if (!bp_backup_leftovers_save(op->leftovers, op->store, op->job_id, &err))
+        g_warning("cannot record the NBD server of the pull backup for clean-up: %s",
+                  err->message);
+}
+
+
 static void
 bp_backup_pull_command_cb(GObject *source G_GNUC_UNUSED, GAsyncResult *result,
                           gpointer data)
@@ -286,6 +311,7 @@ bp_backup_pull_command_cb(GObject *source G_GNUC_UNUSED, GAsyncResult *result,
         }
     } else if (op->step == STEP_NBD_START) {
         op->nbd_started = TRUE;
+        bp_backup_pull_remember(op, FALSE);
     } else if (op->step == STEP_EXPORT && call->tgt) {
         call->tgt->exported = TRUE;
     } else if (op->step == STEP_NBD_STOP && op->nbd_started && op->nbd_socket &&
@@ -303,9 +329,10 @@ bp_backup_pull_tls_cb(GObject *source G_GNUC_UNUSED, GAsyncResult *result, gpoin
     BpBackupOp *op = call->op;
     g_autoptr(GError) err = NULL;
 
-    if (bp_qmp_command_finish(op->mon, result, &err))
+    if (bp_qmp_command_finish(op->mon, result, &err)) {
         op->tls_added = TRUE;
-    else
+        bp_backup_pull_remember(op, TRUE);
+    } else
         bp_backup_fail(op, g_error_new(BP_ERROR, BP_ERROR_CONFIG_UNSUPPORTED,
                                        _("cannot load the TLS credentials of the pull-mode "
                                          "NBD server from '%s' (nbd_tls_x509_dir): %s"),
@@ -396,8 +423,6 @@ bp_backup_pull_step(BpBackupOp *op, BpBackupTarget *t)
         const char *bitmaps[] = { t->bitmap, NULL };
         g_autoptr(JsonObject) args = NULL;
 
-        g_free(t->export_id);
-        t->export_id = g_strdup_printf("bp-pull-%s", t->target);
         args = bp_qmp_args_export_nbd(t->export_id, t->fmt_node, t->export_name, FALSE,
                                       bitmaps);
         bp_qmp_block_export_add_async(op->mon, args, NULL, bp_backup_pull_command_cb,

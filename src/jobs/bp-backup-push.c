@@ -89,6 +89,13 @@ bp_backup_return(BpBackupOp *op)
         return;
     }
     bp_backup_unregister(op);
+    /* A QMP connection closed under a command (the domain destroyed)
+     * reports G_IO_ERROR_CANCELLED too; only a cancel asked for is one. */
+    if (op->error && !op->cancelled &&
+        g_error_matches(op->error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
+        op->error->domain = BP_ERROR;
+        op->error->code = BP_ERROR_QEMU;
+    }
     if (op->error)
         g_task_return_error(task, g_steal_pointer(&op->error));
     else
@@ -101,7 +108,8 @@ bp_backup_return(BpBackupOp *op)
 
 /* What the QMP steps may create, for the job row (bp-backup-leftovers.h):
  * everything is named before it is created, and a file only once this
- * backup created it. */
+ * backup created it.  A pull backup's NBD server and TLS object are
+ * added by bp-backup-pull.c once they exist. */
 static void
 bp_backup_list_leftovers(BpBackupOp *op)
 {
@@ -120,8 +128,12 @@ bp_backup_list_leftovers(BpBackupOp *op)
         bp_backup_leftovers_add_job(lo, t->job);
         bp_backup_leftovers_add_node(lo, t->file_node);
         bp_backup_leftovers_add_node(lo, t->fmt_node);
+        /* pull: the bitmap is on the scratch node, under its export */
         if (t->bitmap)
-            bp_backup_leftovers_add_bitmap(lo, t->base_node, t->bitmap);
+            bp_backup_leftovers_add_bitmap(lo, op->pull ? t->fmt_node : t->base_node,
+                                           t->bitmap);
+        if (t->export_id)
+            bp_backup_leftovers_add_export(lo, t->export_id);
     }
     if (op->offline)
         bp_backup_leftovers_set_qsd(lo, bp_block_access_get_config(op->access)->runtime_dir);
