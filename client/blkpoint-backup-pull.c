@@ -254,9 +254,11 @@ bp_pull_previous_file(BpCtl *ctl, BpDomain *dom, const char *checkpoint, const c
 }
 
 
-/* Job.Finish() with @outputs (disk -> file; NULL: every disk, no files). */
+/* Job.Finish() with @outputs (disk -> file; NULL: every disk, no files)
+ * and @copied (disk -> guint64 * bytes of data copied, or NULL). */
 static gboolean
-bp_pull_finish(BpCtl *ctl, const char *job_path, GHashTable *outputs, GError **error)
+bp_pull_finish(BpCtl *ctl, const char *job_path, GHashTable *outputs, GHashTable *copied,
+               GError **error)
 {
     g_autoptr(BpJob) job = NULL;
     g_auto(GVariantDict) opts = G_VARIANT_DICT_INIT(NULL);
@@ -280,6 +282,17 @@ bp_pull_finish(BpCtl *ctl, const char *job_path, GHashTable *outputs, GError **e
         }
         g_variant_dict_insert_value(&opts, "outputs", g_variant_builder_end(&out));
         g_variant_dict_insert_value(&opts, "disks", g_variant_builder_end(&disks));
+    }
+    if (copied && g_hash_table_size(copied) > 0) {
+        GVariantBuilder bytes;
+        GHashTableIter iter;
+        gpointer key, value;
+
+        g_variant_builder_init(&bytes, G_VARIANT_TYPE("a{st}"));
+        g_hash_table_iter_init(&iter, copied);
+        while (g_hash_table_iter_next(&iter, &key, &value))
+            g_variant_builder_add(&bytes, "{st}", key, *(guint64 *) value);
+        g_variant_dict_insert_value(&opts, "bytes", g_variant_builder_end(&bytes));
     }
     return bp_job_call_finish_sync(job, bp_ctl_options(ctl, &opts), bp_ctl_call_flags(ctl),
                                    BP_CALL_TIMEOUT_READ, NULL, error);
@@ -330,6 +343,7 @@ bp_cmd_backup_pull(BpCtl *ctl, const BpCmd *cmd, GError **error)
     g_autoptr(GPtrArray) disks = NULL;
     g_autoptr(GPtrArray) chosen = g_ptr_array_new();
     g_autoptr(GHashTable) outputs = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, g_free);
+    g_autoptr(GHashTable) copied = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, g_free);
     g_autoptr(JsonBuilder) json = json_builder_new();
     g_autofree char *domain = NULL;
     g_autofree char *xml = NULL;
@@ -436,6 +450,7 @@ bp_cmd_backup_pull(BpCtl *ctl, const BpCmd *cmd, GError **error)
             bp_ctl_progress_finish(progress, TRUE);
         secs = (g_get_monotonic_time() - t0) / (double) G_USEC_PER_SEC;
         g_hash_table_insert(outputs, d->name, g_strdup(out));
+        g_hash_table_insert(copied, d->name, g_memdup2(&res.data_bytes, sizeof(guint64)));
         if (ctl->json) {
             json_builder_begin_object(json);
             json_builder_set_member_name(json, "disk");
@@ -467,7 +482,7 @@ bp_cmd_backup_pull(BpCtl *ctl, const BpCmd *cmd, GError **error)
         }
     }
     json_builder_end_array(json);
-    if (!bp_pull_finish(ctl, job_path, outputs, error)) {
+    if (!bp_pull_finish(ctl, job_path, outputs, copied, error)) {
         g_prefix_error(error, _("the files were written but the backup was not told: "));
         return FALSE;
     }
@@ -512,7 +527,7 @@ bp_cmd_backup_finish(BpCtl *ctl, const BpCmd *cmd, GError **error)
     }
     if (!(dom = bp_ctl_lookup_domain(ctl, bp_cmd_opt_string(cmd, "domain"), &domain, error)) ||
         !(job_path = bp_pull_job_path(ctl, dom, domain, error)) ||
-        !bp_pull_finish(ctl, job_path, outputs, error))
+        !bp_pull_finish(ctl, job_path, outputs, NULL, error))
         return FALSE;
     if (!ctl->json)
         bp_ctl_print(ctl, _("Reported to backup job %s\n"), job_path);

@@ -42,7 +42,7 @@ static const BpMethodOption bp_options_begin[] = {
 };
 static const BpMethodOption bp_options_none[] = { { NULL, NULL } };
 static const BpMethodOption bp_options_finish[] = {
-    { "outputs", "a{ss}" }, { "disks", "as" }, { NULL, NULL }
+    { "outputs", "a{ss}" }, { "disks", "as" }, { "bytes", "a{st}" }, { NULL, NULL }
 };
 static const BpMethodOption bp_options_job_info[] = {
     { "completed", "b" }, { "keep-completed", "b" }, { NULL, NULL }
@@ -183,6 +183,17 @@ bp_backup_finish_authorized(BpMethodArgs *args)
             g_hash_table_insert(outputs, (gpointer) disk, (gpointer) file);
     }
     g_variant_lookup(args->options, "disks", "^a&s", &disks);
+    if ((out = g_variant_lookup_value(args->options, "bytes", G_VARIANT_TYPE("a{st}")))) {
+        guint64 bytes;
+
+        g_variant_iter_init(&iter, out);
+        while (g_variant_iter_next(&iter, "{&st}", &disk, &bytes)) {
+            if (!bp_backup_op_set_consumer_bytes(job->op, disk, bytes, &err)) {
+                bp_method_fail(args, err);
+                return;
+            }
+        }
+    }
     if (!bp_backup_op_finish(job->op, outputs, disks, &err)) {
         bp_method_fail(args, err);
         return;

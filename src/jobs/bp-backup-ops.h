@@ -186,6 +186,16 @@ gboolean bp_backup_op_is_pull(BpBackupOp *op);
  */
 gboolean bp_backup_op_finish(BpBackupOp *op, GHashTable *outputs,
                              const char *const *disks, GError **error);
+/*
+ * The consumer of pull backup @op says how many bytes of data it copied
+ * from disk @disk: recorded as that disk's bytes (ListBackups(),
+ * backup-list) instead of what the fleecing job copied into the scratch
+ * image, which is all the daemon sees by itself.  Call it before
+ * bp_backup_op_finish() for that disk.  BP_ERROR_OPERATION_INVALID (a
+ * push backup), BP_ERROR_INVALID_ARGUMENT (a disk not in the backup).
+ */
+gboolean bp_backup_op_set_consumer_bytes(BpBackupOp *op, const char *disk, guint64 bytes,
+                                         GError **error);
 
 /* Whether this process runs a backup of domain @domain_id now. */
 /*

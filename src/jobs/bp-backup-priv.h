@@ -61,6 +61,8 @@ typedef struct {
     gboolean exported;
     gboolean finished;      /* the consumer reported it */
     char *output;           /* the file the consumer wrote, or NULL */
+    gboolean consumer_counted; /* consumer_bytes was reported */
+    guint64 consumer_bytes; /* data bytes the consumer copied */
 } BpBackupTarget;
 
 struct _BpBackupOp {

@@ -607,6 +607,32 @@ bp_backup_op_is_pull(BpBackupOp *op)
 
 
 gboolean
+bp_backup_op_set_consumer_bytes(BpBackupOp *op, const char *disk, guint64 bytes,
+                                GError **error)
+{
+    size_t i;
+
+    if (!op->pull) {
+        g_set_error_literal(error, BP_ERROR, BP_ERROR_OPERATION_INVALID,
+                            _("only a pull backup is finished by its consumer"));
+        return FALSE;
+    }
+    for (i = 0; i < op->targets->len; i++) {
+        BpBackupTarget *t = op->targets->pdata[i];
+
+        if (g_str_equal(t->target, disk)) {
+            t->consumer_counted = TRUE;
+            t->consumer_bytes = bytes;
+            return TRUE;
+        }
+    }
+    g_set_error(error, BP_ERROR, BP_ERROR_INVALID_ARGUMENT,
+                _("disk '%s' does not take part in the pull backup"), disk);
+    return FALSE;
+}
+
+
+gboolean
 bp_backup_op_finish(BpBackupOp *op, GHashTable *outputs, const char *const *disks,
                     GError **error)
 {

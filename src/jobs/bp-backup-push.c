@@ -223,6 +223,10 @@ bp_backup_conclude(BpBackupOp *op, GError **error)
         BpStoreBackupDisk *d = backup->disks->pdata[i];
         BpBackupTarget *t = op->targets->pdata[i];
 
+        /* A pull backup's consumer knows what it copied; the daemon
+         * only sees the copy-before-write into the scratch image. */
+        if (t->consumer_counted)
+            t->bytes = t->bytes_total = t->consumer_bytes;
         d->bytes = t->bytes;
         d->bytes_total = t->bytes_total;
         if (t->output) {

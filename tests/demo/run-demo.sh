@@ -236,6 +236,11 @@ wait_job
 t_pull=$(elapsed "$t0" "$(now)")
 "$blkpoint" checkpoint-list demo --tree
 "$blkpoint" backup-list demo --details
+pulled=$("$blkpoint" --json backup-list demo |
+    jq -r '.[-1].disks[] | "\(.target)=\(.bytes)"' | tr '\n' ' ')
+echo "backup-pull reported copying: $pulled"
+[ "$pulled" = "vda=1310720 vdb=0 " ] ||
+    { echo "the catalogue does not hold what backup-pull copied"; exit 1; }
 "$blkpoint" checkpoint-dumpxml demo c3 --no-domain --size | tee "$demo/c3.xml"
 grep -q "name='vda' checkpoint='bitmap' bitmap='c3' size='1048576'" "$demo/c3.xml" &&
     grep -q "name='vdb' checkpoint='bitmap' bitmap='c3' size='1048576'" "$demo/c3.xml" ||
