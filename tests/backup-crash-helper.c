@@ -16,27 +16,11 @@
 #include "checkpointtest.h"
 #include "jobs/bp-backup-ops.h"
 
-typedef struct {
-    gboolean done;
-    GError *error;
-} HelperResult;
-
-
-static void
-helper_done_cb(GObject *source G_GNUC_UNUSED, GAsyncResult *result, gpointer data)
-{
-    HelperResult *r = data;
-
-    bp_backup_ops_begin_finish(result, &r->error);
-    r->done = TRUE;
-}
-
-
 int
 main(int argc, char **argv)
 {
     g_autoptr(CtDomain) d = NULL;
-    HelperResult r = { 0 };
+    CtBackupResult r = { 0 };
     BpBackupProgress p = { 0 };
     BpBackupOp *op;
     gint64 until = 0;
@@ -47,9 +31,7 @@ main(int argc, char **argv)
     }
     d = ct_domain_open(argv[1], argv[2]);
     bp_backup_ops_set_test_speed(1 << 20);
-    op = bp_backup_ops_begin_async(d->store, d->id, d->access, argv[3], argv[4], 0,
-                                   g_get_real_time() / G_USEC_PER_SEC, NULL,
-                                   helper_done_cb, &r);
+    op = ct_backup_begin(d, argv[3], argv[4], 0, &r);
     while (!r.done) {
         g_main_context_iteration(NULL, !p.copying);
         if (r.done)
