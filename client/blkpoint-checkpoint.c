@@ -56,8 +56,9 @@ bp_xml_escape(const char *text)
 
 
 /* Splits @spec at its commas, a doubled comma standing for a comma inside
- * a field (virsh's rule for --diskspec). */
-static GPtrArray *
+ * a field (virsh's rule for --diskspec); an array of new strings, the
+ * first the disk. */
+GPtrArray *
 bp_diskspec_split(const char *spec)
 {
     GPtrArray *fields = g_ptr_array_new_with_free_func(g_free);
@@ -127,17 +128,20 @@ bp_checkpoint_diskspec_format(GString *buf, const char *spec, GError **error)
 
 
 /*
- * The <domaincheckpoint> document checkpoint-create-as sends, laid out
- * as virsh lays it out: <name> and <description> when given (NULL: left
- * out), <disks> when @diskspecs (NULL-terminated, may be NULL) has any.
- * Returns it newly allocated, or NULL with @error for a bad diskspec.
+ * The document a *-create-as command sends, laid out as virsh lays it
+ * out: <@root> with <name> and <description> when given (NULL: left
+ * out), and <disks> when @diskspecs (NULL-terminated, may be NULL) has
+ * any, each appended by @format at indentation 4.  Returns it newly
+ * allocated, or NULL with @error from @format for a bad diskspec.
  */
 char *
-bp_checkpoint_xml_build(const char *name, const char *description,
-                        const char *const *diskspecs, GError **error)
+bp_create_as_xml_build(const char *root, const char *name, const char *description,
+                       const char *const *diskspecs, BpDiskspecFormatFunc format,
+                       GError **error)
 {
-    g_autoptr(GString) buf = g_string_new("<domaincheckpoint>\n");
+    g_autoptr(GString) buf = g_string_new(NULL);
 
+    g_string_append_printf(buf, "<%s>\n", root);
     if (name) {
         g_autofree char *v = bp_xml_escape(name);
 
@@ -151,15 +155,36 @@ bp_checkpoint_xml_build(const char *name, const char *description,
     if (diskspecs && *diskspecs) {
         g_string_append(buf, "  <disks>\n");
         for (const char *const *d = diskspecs; *d; d++) {
-            g_string_append(buf, "    ");
-            if (!bp_checkpoint_diskspec_format(buf, *d, error))
+            if (!format(buf, *d, 4, error))
                 return NULL;
-            g_string_append_c(buf, '\n');
         }
         g_string_append(buf, "  </disks>\n");
     }
-    g_string_append(buf, "</domaincheckpoint>\n");
+    g_string_append_printf(buf, "</%s>\n", root);
     return g_string_free(g_steal_pointer(&buf), FALSE);
+}
+
+
+/* bp_checkpoint_diskspec_format() on a line of its own. */
+static gboolean
+bp_checkpoint_diskspec_line(GString *buf, const char *spec, guint indent, GError **error)
+{
+    g_string_append_printf(buf, "%*s", indent, "");
+    if (!bp_checkpoint_diskspec_format(buf, spec, error))
+        return FALSE;
+    g_string_append_c(buf, '\n');
+    return TRUE;
+}
+
+
+/* The <domaincheckpoint> document checkpoint-create-as sends (see
+ * bp_create_as_xml_build()). */
+char *
+bp_checkpoint_xml_build(const char *name, const char *description,
+                        const char *const *diskspecs, GError **error)
+{
+    return bp_create_as_xml_build("domaincheckpoint", name, description, diskspecs,
+                                  bp_checkpoint_diskspec_line, error);
 }
 
 

@@ -34,23 +34,10 @@ gboolean
 bp_snapshot_diskspec_format(GString *buf, const char *spec, guint indent,
                             GError **error)
 {
-    g_autoptr(GPtrArray) fields = g_ptr_array_new_with_free_func(g_free);
-    g_autoptr(GString) field = g_string_new(NULL);
+    g_autoptr(GPtrArray) fields = bp_diskspec_split(spec);
     const char *snapshot = NULL, *driver = NULL, *file = NULL;
     g_autofree char *name = NULL;
 
-    for (const char *p = spec; *p; p++) {
-        if (*p != ',') {
-            g_string_append_c(field, *p);
-        } else if (p[1] == ',') {
-            g_string_append_c(field, ',');
-            p++;
-        } else {
-            g_ptr_array_add(fields, g_strdup(field->str));
-            g_string_truncate(field, 0);
-        }
-    }
-    g_ptr_array_add(fields, g_strdup(field->str));
     for (guint i = 1; i < fields->len; i++) {
         const char *f = g_ptr_array_index(fields, i);
 
@@ -99,33 +86,14 @@ bp_snapshot_diskspec_format(GString *buf, const char *spec, guint indent,
 
 
 /* The <domainsnapshot> document snapshot-create-as sends, as virsh
- * builds it.  NULL with @error for a bad diskspec. */
+ * builds it (see bp_create_as_xml_build()).  NULL with @error for a bad
+ * diskspec. */
 char *
 bp_snapshot_xml_build(const char *name, const char *description,
                       const char *const *diskspecs, GError **error)
 {
-    g_autoptr(GString) buf = g_string_new("<domainsnapshot>\n");
-
-    if (name) {
-        g_autofree char *v = bp_xml_escape(name);
-
-        g_string_append_printf(buf, "  <name>%s</name>\n", v);
-    }
-    if (description) {
-        g_autofree char *v = bp_xml_escape(description);
-
-        g_string_append_printf(buf, "  <description>%s</description>\n", v);
-    }
-    if (diskspecs && *diskspecs) {
-        g_string_append(buf, "  <disks>\n");
-        for (const char *const *d = diskspecs; *d; d++) {
-            if (!bp_snapshot_diskspec_format(buf, *d, 4, error))
-                return NULL;
-        }
-        g_string_append(buf, "  </disks>\n");
-    }
-    g_string_append(buf, "</domainsnapshot>\n");
-    return g_string_free(g_steal_pointer(&buf), FALSE);
+    return bp_create_as_xml_build("domainsnapshot", name, description, diskspecs,
+                                  bp_snapshot_diskspec_format, error);
 }
 
 
