@@ -189,6 +189,42 @@ bp_checkpoint_xml_build(const char *name, const char *description,
 
 
 /*
+ * What checkpoint-create-as and snapshot-create-as share: finds the
+ * domain of --domain (virsh does so even for --print-xml), builds the
+ * document from --name, --description and the --diskspec values with
+ * @build, and with --print-xml prints it (as {"xml": ...} with --json)
+ * instead of sending it.  Returns FALSE with @error on failure; else
+ * sets *@dom and *@xml (new references) when the document is to be
+ * sent, and leaves *@xml NULL when --print-xml printed it.
+ */
+gboolean
+bp_create_as_prepare(BpCtl *ctl, const BpCmd *cmd, BpCreateAsBuildFunc build,
+                     BpDomain **dom, char **xml, GError **error)
+{
+    g_autoptr(BpDomain) d = NULL;
+    g_autofree char *doc = NULL;
+    const char *name = NULL;
+    const char *desc = NULL;
+
+    if (!(d = bp_ctl_lookup_domain(ctl, bp_cmd_opt_string(cmd, "domain"), NULL, error)) ||
+        !bp_cmd_opt_string_req(cmd, "name", &name, error) ||
+        !bp_cmd_opt_string_req(cmd, "description", &desc, error) ||
+        !(doc = build(name, desc, bp_cmd_opt_argv(cmd), error)))
+        return FALSE;
+    if (bp_cmd_opt_bool(cmd, "print-xml")) {
+        if (ctl->json)
+            bp_ctl_print_json_string(ctl, "xml", doc);
+        else
+            bp_ctl_print(ctl, "%s\n", doc);
+        return TRUE;
+    }
+    *dom = g_steal_pointer(&d);
+    *xml = g_steal_pointer(&doc);
+    return TRUE;
+}
+
+
+/*
  * A creation time (seconds since the epoch) as checkpoint-list shows it:
  * "%Y-%m-%d %H:%M:%S %z" in @tz, or in local time when @tz is NULL.
  * Newly allocated; a time GDateTime cannot represent is shown as the
@@ -363,13 +399,7 @@ bp_checkpoint_create_xml(BpCtl *ctl, BpDomain *dom, const char *xml,
         return FALSE;
 
     if (ctl->json) {
-        g_autoptr(JsonBuilder) b = json_builder_new();
-
-        json_builder_begin_object(b);
-        json_builder_set_member_name(b, "name");
-        json_builder_add_string_value(b, name);
-        json_builder_end_object(b);
-        bp_ctl_print_json(ctl, json_builder_get_root(b));
+        bp_ctl_print_json_string(ctl, "name", name);
         return TRUE;
     }
     /* No newline: virsh's sentence ends with the command's empty line. */
@@ -426,31 +456,11 @@ bp_cmd_checkpoint_create_as(BpCtl *ctl, const BpCmd *cmd, GError **error)
     g_autoptr(BpDomain) dom = NULL;
     g_autofree char *xml = NULL;
     g_auto(GVariantDict) opts = G_VARIANT_DICT_INIT(NULL);
-    const char *name = NULL;
-    const char *desc = NULL;
 
-    /* virsh finds the domain first, even for --print-xml. */
-    if (!(dom = bp_ctl_lookup_domain(ctl, bp_cmd_opt_string(cmd, "domain"),
-                                     NULL, error)) ||
-        !bp_cmd_opt_string_req(cmd, "name", &name, error) ||
-        !bp_cmd_opt_string_req(cmd, "description", &desc, error) ||
-        !(xml = bp_checkpoint_xml_build(name, desc, bp_cmd_opt_argv(cmd), error)))
+    if (!bp_create_as_prepare(ctl, cmd, bp_checkpoint_xml_build, &dom, &xml, error))
         return FALSE;
-
-    if (bp_cmd_opt_bool(cmd, "print-xml")) {
-        if (ctl->json) {
-            g_autoptr(JsonBuilder) b = json_builder_new();
-
-            json_builder_begin_object(b);
-            json_builder_set_member_name(b, "xml");
-            json_builder_add_string_value(b, xml);
-            json_builder_end_object(b);
-            bp_ctl_print_json(ctl, json_builder_get_root(b));
-        } else {
-            bp_ctl_print(ctl, "%s\n", xml);
-        }
+    if (!xml)
         return TRUE;
-    }
     if (bp_cmd_opt_bool(cmd, "quiesce"))
         g_variant_dict_insert(&opts, "quiesce", "b", TRUE);
     return bp_checkpoint_create_xml(ctl, dom, xml, &opts, NULL, error);
@@ -665,13 +675,7 @@ bp_cmd_checkpoint_parent(BpCtl *ctl, const BpCmd *cmd, GError **error)
         return FALSE;
 
     if (ctl->json) {
-        g_autoptr(JsonBuilder) b = json_builder_new();
-
-        json_builder_begin_object(b);
-        json_builder_set_member_name(b, "parent");
-        json_builder_add_string_value(b, parent);
-        json_builder_end_object(b);
-        bp_ctl_print_json(ctl, json_builder_get_root(b));
+        bp_ctl_print_json_string(ctl, "parent", parent);
         return TRUE;
     }
     /* As virsh: no newline; the command's empty line ends it. */

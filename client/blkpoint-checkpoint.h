@@ -44,6 +44,10 @@ typedef gboolean (*BpDiskspecFormatFunc)(GString *buf, const char *spec, guint i
 char *bp_create_as_xml_build(const char *root, const char *name, const char *description,
                              const char *const *diskspecs, BpDiskspecFormatFunc format,
                              GError **error);
+typedef char *(*BpCreateAsBuildFunc)(const char *name, const char *description,
+                                     const char *const *diskspecs, GError **error);
+gboolean bp_create_as_prepare(BpCtl *ctl, const BpCmd *cmd, BpCreateAsBuildFunc build,
+                              BpDomain **dom, char **xml, GError **error);
 gboolean bp_checkpoint_diskspec_format(GString *buf, const char *spec,
                                        GError **error);
 char *bp_checkpoint_xml_build(const char *name, const char *description,

@@ -130,13 +130,7 @@ bp_snapshot_create_xml(BpCtl *ctl, const BpCmd *cmd, BpDomain *dom, const char *
                                              &name, NULL, error))
         return FALSE;
     if (ctl->json) {
-        g_autoptr(JsonBuilder) b = json_builder_new();
-
-        json_builder_begin_object(b);
-        json_builder_set_member_name(b, "name");
-        json_builder_add_string_value(b, name);
-        json_builder_end_object(b);
-        bp_ctl_print_json(ctl, json_builder_get_root(b));
+        bp_ctl_print_json_string(ctl, "name", name);
         return TRUE;
     }
     if (file)
@@ -195,33 +189,16 @@ bp_cmd_snapshot_create_as(BpCtl *ctl, const BpCmd *cmd, GError **error)
 {
     g_autoptr(BpDomain) dom = NULL;
     g_autofree char *xml = NULL;
-    const char *name = NULL;
-    const char *desc = NULL;
 
     if (bp_cmd_opt_bool(cmd, "no-metadata") && bp_cmd_opt_bool(cmd, "print-xml")) {
         g_set_error_literal(error, BP_ERROR, BP_ERROR_INVALID_ARGUMENT,
                             _("--print-xml is incompatible with --no-metadata"));
         return FALSE;
     }
-    if (!(dom = bp_ctl_lookup_domain(ctl, bp_cmd_opt_string(cmd, "domain"), NULL, error)) ||
-        !bp_cmd_opt_string_req(cmd, "name", &name, error) ||
-        !bp_cmd_opt_string_req(cmd, "description", &desc, error) ||
-        !(xml = bp_snapshot_xml_build(name, desc, bp_cmd_opt_argv(cmd), error)))
+    if (!bp_create_as_prepare(ctl, cmd, bp_snapshot_xml_build, &dom, &xml, error))
         return FALSE;
-    if (bp_cmd_opt_bool(cmd, "print-xml")) {
-        if (ctl->json) {
-            g_autoptr(JsonBuilder) b = json_builder_new();
-
-            json_builder_begin_object(b);
-            json_builder_set_member_name(b, "xml");
-            json_builder_add_string_value(b, xml);
-            json_builder_end_object(b);
-            bp_ctl_print_json(ctl, json_builder_get_root(b));
-        } else {
-            bp_ctl_print(ctl, "%s\n", xml);
-        }
+    if (!xml)
         return TRUE;
-    }
     return bp_snapshot_create_xml(ctl, cmd, dom, xml, NULL, error);
 }
 
@@ -500,13 +477,7 @@ bp_cmd_snapshot_current(BpCtl *ctl, const BpCmd *cmd, GError **error)
     }
     if (bp_cmd_opt_bool(cmd, "name")) {
         if (ctl->json) {
-            g_autoptr(JsonBuilder) b = json_builder_new();
-
-            json_builder_begin_object(b);
-            json_builder_set_member_name(b, "name");
-            json_builder_add_string_value(b, current->name);
-            json_builder_end_object(b);
-            bp_ctl_print_json(ctl, json_builder_get_root(b));
+            bp_ctl_print_json_string(ctl, "name", current->name);
         } else {
             bp_ctl_print(ctl, "%s\n", current->name);
         }
@@ -725,13 +696,7 @@ bp_cmd_snapshot_parent(BpCtl *ctl, const BpCmd *cmd, GError **error)
         return FALSE;
     }
     if (ctl->json) {
-        g_autoptr(JsonBuilder) b = json_builder_new();
-
-        json_builder_begin_object(b);
-        json_builder_set_member_name(b, "parent");
-        json_builder_add_string_value(b, e->parent);
-        json_builder_end_object(b);
-        bp_ctl_print_json(ctl, json_builder_get_root(b));
+        bp_ctl_print_json_string(ctl, "parent", e->parent);
         return TRUE;
     }
     bp_ctl_print(ctl, "%s\n", e->parent);

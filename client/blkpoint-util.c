@@ -123,6 +123,21 @@ bp_ctl_print_json(BpCtl *ctl G_GNUC_UNUSED, JsonNode *node)
 }
 
 
+/* Prints the --json answer {"@key": @value} of a command that answers
+ * with one string. */
+void
+bp_ctl_print_json_string(BpCtl *ctl, const char *key, const char *value)
+{
+    g_autoptr(JsonBuilder) b = json_builder_new();
+
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, key);
+    json_builder_add_string_value(b, value);
+    json_builder_end_object(b);
+    bp_ctl_print_json(ctl, json_builder_get_root(b));
+}
+
+
 /* Records the line virsh prints before the error itself ("failed to get
  * domain 'vm1'"); the first one recorded wins. */
 void
@@ -588,13 +603,7 @@ bp_ctl_print_xml(BpCtl *ctl, const BpCmd *cmd, const char *xml, GError **error)
     }
 
     if (ctl->json) {
-        g_autoptr(JsonBuilder) b = json_builder_new();
-
-        json_builder_begin_object(b);
-        json_builder_set_member_name(b, "xml");
-        json_builder_add_string_value(b, shown);
-        json_builder_end_object(b);
-        bp_ctl_print_json(ctl, json_builder_get_root(b));
+        bp_ctl_print_json_string(ctl, "xml", shown);
         return TRUE;
     }
     bp_ctl_print(ctl, "%s", shown);

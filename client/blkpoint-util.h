@@ -41,6 +41,7 @@ gboolean bp_ctl_connect(BpCtl *ctl, GError **error);
 void bp_ctl_print(BpCtl *ctl, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
 void bp_ctl_print_extra(BpCtl *ctl, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
 void bp_ctl_print_json(BpCtl *ctl, JsonNode *node);
+void bp_ctl_print_json_string(BpCtl *ctl, const char *key, const char *value);
 void bp_ctl_context(BpCtl *ctl, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
 void bp_ctl_report_error(BpCtl *ctl, const GError *error);
 
