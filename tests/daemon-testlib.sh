@@ -177,6 +177,17 @@ dt_session_bus() {
     dargs="--session --state-dir $dt_tmp/state --runtime-dir $dt_tmp/run"
 }
 
+# dt_session_setup PROGRAM...: what the session-bus tests start with:
+# skips (77) unless the bus, qemu-img, qemu-storage-daemon, gdbus and
+# every PROGRAM are found, fails unless blkpointd is built, then dt_setup
+# and dt_session_bus.
+dt_session_setup() {
+    dt_require "$DBUS_DAEMON" "$QEMU_IMG" "$QEMU_STORAGE_DAEMON" gdbus "$@"
+    [ -x "$blkpointd" ] || { echo "FAIL: $blkpointd not built"; exit 1; }
+    dt_setup
+    dt_session_bus
+}
+
 # dt_domain_2disks NAME DIR SIZE [RUNTIME]: creates DIR/vda.qcow2 and
 # DIR/vdb.qcow2 (qcow2, SIZE, empty) and defines domain NAME with them
 # over D-Bus; RUNTIME is its <runtime> element (default: the storage

@@ -24,11 +24,7 @@ top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
 top_builddir=${top_builddir:-$top_srcdir}
 . "$top_srcdir/tests/daemon-testlib.sh"
 
-dt_require "$DBUS_DAEMON" "$QEMU_IMG" "$QEMU_STORAGE_DAEMON" gdbus qemu-io
-[ -x "$blkpointd" ] || { echo "FAIL: $blkpointd not built"; exit 1; }
-dt_setup
-
-dt_session_bus
+dt_session_setup qemu-io
 # 8 MiB/s: a full copy of a 16 MiB disk takes about two seconds.
 BP_TEST_BACKUP_SPEED=$((8 << 20))
 export BP_TEST_BACKUP_SPEED
