@@ -131,10 +131,8 @@ bp_backup_handle_cancel(BpJob *iface G_GNUC_UNUSED, GDBusMethodInvocation *invoc
 {
     BpBackupJob *job = user_data;
 
-    bp_method_authorize(bp_method_args_new(bp_daemon_domain_get_daemon(job->dom), invocation,
-                                           job->dom, options),
-                        bp_options_none, BP_AUTH_MANAGE, bp_backup_cancel_authorized);
-    return G_DBUS_METHOD_INVOCATION_HANDLED;
+    return bp_daemon_domain_authorize(job->dom, invocation, options, NULL, bp_options_none,
+                                      BP_AUTH_MANAGE, bp_backup_cancel_authorized);
 }
 
 
@@ -175,10 +173,8 @@ bp_backup_handle_finish(BpJob *iface G_GNUC_UNUSED, GDBusMethodInvocation *invoc
 {
     BpBackupJob *job = user_data;
 
-    bp_method_authorize(bp_method_args_new(bp_daemon_domain_get_daemon(job->dom), invocation,
-                                           job->dom, options),
-                        bp_options_finish, BP_AUTH_MANAGE, bp_backup_finish_authorized);
-    return G_DBUS_METHOD_INVOCATION_HANDLED;
+    return bp_daemon_domain_authorize(job->dom, invocation, options, NULL, bp_options_finish,
+                                      BP_AUTH_MANAGE, bp_backup_finish_authorized);
 }
 
 
@@ -353,10 +349,8 @@ bp_backup_handle_begin(BpDomain *iface G_GNUC_UNUSED, GDBusMethodInvocation *inv
     xmls[1] = g_strdup(checkpoint_xml);
     g_object_set_data_full(G_OBJECT(invocation), BP_BACKUP_KEY, xmls,
                            (GDestroyNotify) g_strfreev);
-    bp_method_authorize(bp_method_args_new(bp_daemon_domain_get_daemon(dom), invocation,
-                                           dom, options),
-                        bp_options_begin, BP_AUTH_MANAGE, bp_backup_begin_authorized);
-    return G_DBUS_METHOD_INVOCATION_HANDLED;
+    return bp_daemon_domain_authorize(dom, invocation, options, NULL, bp_options_begin,
+                                      BP_AUTH_MANAGE, bp_backup_begin_authorized);
 }
 
 
@@ -501,11 +495,8 @@ bp_backup_list_authorized(BpMethodArgs *args)
     fn(BpDomain *iface G_GNUC_UNUSED, GDBusMethodInvocation *invocation, \
        GVariant *options, gpointer user_data) \
     { \
-        BpDaemonDomain *dom = user_data; \
-        bp_method_authorize(bp_method_args_new(bp_daemon_domain_get_daemon(dom), \
-                                               invocation, dom, options), \
-                            opts, action, authorized); \
-        return G_DBUS_METHOD_INVOCATION_HANDLED; \
+        return bp_daemon_domain_authorize(user_data, invocation, options, NULL, opts, \
+                                          action, authorized); \
     }
 
 BP_BACKUP_HANDLER(bp_backup_handle_get_xml, bp_options_none, BP_AUTH_READ,
@@ -526,12 +517,9 @@ bp_backup_handle_job_info(BpDomain *iface G_GNUC_UNUSED, GDBusMethodInvocation *
     /* Reading the completed record discards it, which needs manage. */
     g_variant_lookup(options, "completed", "b", &completed);
     g_variant_lookup(options, "keep-completed", "b", &keep);
-    bp_method_authorize(bp_method_args_new(bp_daemon_domain_get_daemon(dom), invocation,
-                                           dom, options),
-                        bp_options_job_info,
-                        completed && !keep ? BP_AUTH_MANAGE : BP_AUTH_READ,
-                        bp_backup_job_info_authorized);
-    return G_DBUS_METHOD_INVOCATION_HANDLED;
+    return bp_daemon_domain_authorize(dom, invocation, options, NULL, bp_options_job_info,
+                                      completed && !keep ? BP_AUTH_MANAGE : BP_AUTH_READ,
+                                      bp_backup_job_info_authorized);
 }
 
 

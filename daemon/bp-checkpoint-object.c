@@ -351,13 +351,9 @@ bp_checkpoint_handle_create(BpDomain *iface G_GNUC_UNUSED, GDBusMethodInvocation
                             const char *xml, GVariant *options, gpointer user_data)
 {
     BpDaemonDomain *dom = user_data;
-    BpMethodArgs *args = bp_method_args_new(bp_daemon_domain_get_daemon(dom), invocation,
-                                            dom, options);
 
-    args->arg = g_strdup(xml);
-    bp_method_authorize(args, bp_options_create, BP_AUTH_MANAGE,
-                        bp_checkpoint_create_authorized);
-    return G_DBUS_METHOD_INVOCATION_HANDLED;
+    return bp_daemon_domain_authorize(dom, invocation, options, xml, bp_options_create,
+                                      BP_AUTH_MANAGE, bp_checkpoint_create_authorized);
 }
 
 
@@ -386,12 +382,9 @@ bp_checkpoint_handle_lookup(BpDomain *iface G_GNUC_UNUSED, GDBusMethodInvocation
                             const char *name, GVariant *options, gpointer user_data)
 {
     BpDaemonDomain *dom = user_data;
-    BpMethodArgs *args = bp_method_args_new(bp_daemon_domain_get_daemon(dom), invocation,
-                                            dom, options);
 
-    args->arg = g_strdup(name);
-    bp_method_authorize(args, bp_options_none, BP_AUTH_READ, bp_checkpoint_lookup_authorized);
-    return G_DBUS_METHOD_INVOCATION_HANDLED;
+    return bp_daemon_domain_authorize(dom, invocation, options, name, bp_options_none,
+                                      BP_AUTH_READ, bp_checkpoint_lookup_authorized);
 }
 
 
@@ -430,10 +423,8 @@ bp_checkpoint_handle_list(BpDomain *iface G_GNUC_UNUSED, GDBusMethodInvocation *
 {
     BpDaemonDomain *dom = user_data;
 
-    bp_method_authorize(bp_method_args_new(bp_daemon_domain_get_daemon(dom), invocation,
-                                           dom, options),
-                        bp_options_list, BP_AUTH_READ, bp_checkpoint_list_authorized);
-    return G_DBUS_METHOD_INVOCATION_HANDLED;
+    return bp_daemon_domain_authorize(dom, invocation, options, NULL, bp_options_list,
+                                      BP_AUTH_READ, bp_checkpoint_list_authorized);
 }
 
 
@@ -506,32 +497,21 @@ bp_checkpoint_xml_authorized(BpMethodArgs *args)
 }
 
 
-/* The arguments of a Checkpoint method: its domain is the target, its
- * name the string argument. */
-static BpMethodArgs *
-bp_checkpoint_args(BpObjectEntry *obj, GDBusMethodInvocation *invocation, GVariant *options)
-{
-    BpDaemonDomain *dom = obj->dom;
-    BpMethodArgs *args = bp_method_args_new(bp_daemon_domain_get_daemon(dom), invocation,
-                                            dom, options);
-
-    args->arg = g_strdup(obj->name);
-    return args;
-}
-
-
+/* The Checkpoint methods' handlers: the call's target is the domain, its
+ * string argument the checkpoint's name. */
 static gboolean
 bp_checkpoint_handle_get_xml_desc(BpCheckpoint *iface G_GNUC_UNUSED,
                                   GDBusMethodInvocation *invocation,
                                   GVariant *options, gpointer user_data)
 {
+    BpObjectEntry *obj = user_data;
     gboolean secure = FALSE;
 
     /* Secrets are for those who may change the domain anyway. */
     g_variant_lookup(options, "security-info", "b", &secure);
-    bp_method_authorize(bp_checkpoint_args(user_data, invocation, options), bp_options_xml,
-                        secure ? BP_AUTH_MANAGE : BP_AUTH_READ, bp_checkpoint_xml_authorized);
-    return G_DBUS_METHOD_INVOCATION_HANDLED;
+    return bp_daemon_domain_authorize(obj->dom, invocation, options, obj->name, bp_options_xml,
+                                      secure ? BP_AUTH_MANAGE : BP_AUTH_READ,
+                                      bp_checkpoint_xml_authorized);
 }
 
 
@@ -591,9 +571,11 @@ bp_checkpoint_handle_delete(BpCheckpoint *iface G_GNUC_UNUSED,
                             GDBusMethodInvocation *invocation,
                             GVariant *options, gpointer user_data)
 {
-    bp_method_authorize(bp_checkpoint_args(user_data, invocation, options), bp_options_delete,
-                        BP_AUTH_MANAGE, bp_checkpoint_delete_authorized);
-    return G_DBUS_METHOD_INVOCATION_HANDLED;
+    BpObjectEntry *obj = user_data;
+
+    return bp_daemon_domain_authorize(obj->dom, invocation, options, obj->name,
+                                      bp_options_delete, BP_AUTH_MANAGE,
+                                      bp_checkpoint_delete_authorized);
 }
 
 
@@ -628,9 +610,10 @@ bp_checkpoint_handle_get_parent(BpCheckpoint *iface G_GNUC_UNUSED,
                                 GDBusMethodInvocation *invocation,
                                 GVariant *options, gpointer user_data)
 {
-    bp_method_authorize(bp_checkpoint_args(user_data, invocation, options), bp_options_none,
-                        BP_AUTH_READ, bp_checkpoint_parent_authorized);
-    return G_DBUS_METHOD_INVOCATION_HANDLED;
+    BpObjectEntry *obj = user_data;
+
+    return bp_daemon_domain_authorize(obj->dom, invocation, options, obj->name, bp_options_none,
+                                      BP_AUTH_READ, bp_checkpoint_parent_authorized);
 }
 
 
@@ -639,9 +622,11 @@ bp_checkpoint_handle_list_children(BpCheckpoint *iface G_GNUC_UNUSED,
                                    GDBusMethodInvocation *invocation,
                                    GVariant *options, gpointer user_data)
 {
-    bp_method_authorize(bp_checkpoint_args(user_data, invocation, options),
-                        bp_options_children, BP_AUTH_READ, bp_checkpoint_list_authorized);
-    return G_DBUS_METHOD_INVOCATION_HANDLED;
+    BpObjectEntry *obj = user_data;
+
+    return bp_daemon_domain_authorize(obj->dom, invocation, options, obj->name,
+                                      bp_options_children, BP_AUTH_READ,
+                                      bp_checkpoint_list_authorized);
 }
 
 

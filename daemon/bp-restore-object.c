@@ -109,10 +109,8 @@ bp_restore_handle_cancel(BpJob *iface G_GNUC_UNUSED, GDBusMethodInvocation *invo
 
     /* The job may end while polkit decides: the authorised part looks
      * it up again by path. */
-    bp_method_authorize(bp_method_args_new(bp_daemon_domain_get_daemon(job->dom), invocation,
-                                           job->dom, options),
-                        bp_options_none, BP_AUTH_MANAGE, bp_restore_cancel_authorized);
-    return G_DBUS_METHOD_INVOCATION_HANDLED;
+    return bp_daemon_domain_authorize(job->dom, invocation, options, NULL, bp_options_none,
+                                      BP_AUTH_MANAGE, bp_restore_cancel_authorized);
 }
 
 
@@ -185,10 +183,8 @@ bp_restore_handle(BpDomain *iface G_GNUC_UNUSED, GDBusMethodInvocation *invocati
 {
     BpDaemonDomain *dom = user_data;
 
-    bp_method_authorize(bp_method_args_new(bp_daemon_domain_get_daemon(dom), invocation,
-                                           dom, options),
-                        bp_options_restore, BP_AUTH_MANAGE, bp_restore_authorized);
-    return G_DBUS_METHOD_INVOCATION_HANDLED;
+    return bp_daemon_domain_authorize(dom, invocation, options, NULL, bp_options_restore,
+                                      BP_AUTH_MANAGE, bp_restore_authorized);
 }
 
 

@@ -251,13 +251,9 @@ bp_snapshot_handle_create(BpDomain *iface G_GNUC_UNUSED, GDBusMethodInvocation *
                           const char *xml, GVariant *options, gpointer user_data)
 {
     BpDaemonDomain *dom = user_data;
-    BpMethodArgs *args = bp_method_args_new(bp_daemon_domain_get_daemon(dom), invocation,
-                                            dom, options);
 
-    args->arg = g_strdup(xml);
-    bp_method_authorize(args, bp_options_create, BP_AUTH_MANAGE,
-                        bp_snapshot_create_authorized);
-    return G_DBUS_METHOD_INVOCATION_HANDLED;
+    return bp_daemon_domain_authorize(dom, invocation, options, xml, bp_options_create,
+                                      BP_AUTH_MANAGE, bp_snapshot_create_authorized);
 }
 
 
@@ -286,12 +282,9 @@ bp_snapshot_handle_lookup(BpDomain *iface G_GNUC_UNUSED, GDBusMethodInvocation *
                           const char *name, GVariant *options, gpointer user_data)
 {
     BpDaemonDomain *dom = user_data;
-    BpMethodArgs *args = bp_method_args_new(bp_daemon_domain_get_daemon(dom), invocation,
-                                            dom, options);
 
-    args->arg = g_strdup(name);
-    bp_method_authorize(args, bp_options_none, BP_AUTH_READ, bp_snapshot_lookup_authorized);
-    return G_DBUS_METHOD_INVOCATION_HANDLED;
+    return bp_daemon_domain_authorize(dom, invocation, options, name, bp_options_none,
+                                      BP_AUTH_READ, bp_snapshot_lookup_authorized);
 }
 
 
@@ -326,10 +319,8 @@ bp_snapshot_handle_list(BpDomain *iface G_GNUC_UNUSED, GDBusMethodInvocation *in
 {
     BpDaemonDomain *dom = user_data;
 
-    bp_method_authorize(bp_method_args_new(bp_daemon_domain_get_daemon(dom), invocation,
-                                           dom, options),
-                        bp_options_none, BP_AUTH_READ, bp_snapshot_list_authorized);
-    return G_DBUS_METHOD_INVOCATION_HANDLED;
+    return bp_daemon_domain_authorize(dom, invocation, options, NULL, bp_options_none,
+                                      BP_AUTH_READ, bp_snapshot_list_authorized);
 }
 
 
@@ -349,18 +340,6 @@ bp_snapshot_connect_domain_methods(BpDaemonDomain *dom, BpDomain *iface)
 
 
 /* ---- Snapshot.GetXMLDesc and Delete ------------------------------------------------ */
-
-static BpMethodArgs *
-bp_snapshot_args(BpObjectEntry *obj, GDBusMethodInvocation *invocation, GVariant *options)
-{
-    BpDaemonDomain *dom = obj->dom;
-    BpMethodArgs *args = bp_method_args_new(bp_daemon_domain_get_daemon(dom), invocation,
-                                            dom, options);
-
-    args->arg = g_strdup(obj->name);
-    return args;
-}
-
 
 static void
 bp_snapshot_xml_authorized(BpMethodArgs *args)
@@ -383,9 +362,10 @@ bp_snapshot_handle_get_xml_desc(BpSnapshot *iface G_GNUC_UNUSED,
                                 GDBusMethodInvocation *invocation,
                                 GVariant *options, gpointer user_data)
 {
-    bp_method_authorize(bp_snapshot_args(user_data, invocation, options), bp_options_xml,
-                        BP_AUTH_READ, bp_snapshot_xml_authorized);
-    return G_DBUS_METHOD_INVOCATION_HANDLED;
+    BpObjectEntry *obj = user_data;
+
+    return bp_daemon_domain_authorize(obj->dom, invocation, options, obj->name, bp_options_xml,
+                                      BP_AUTH_READ, bp_snapshot_xml_authorized);
 }
 
 
@@ -431,9 +411,11 @@ static gboolean
 bp_snapshot_handle_delete(BpSnapshot *iface G_GNUC_UNUSED, GDBusMethodInvocation *invocation,
                           GVariant *options, gpointer user_data)
 {
-    bp_method_authorize(bp_snapshot_args(user_data, invocation, options), bp_options_delete,
-                        BP_AUTH_MANAGE, bp_snapshot_delete_authorized);
-    return G_DBUS_METHOD_INVOCATION_HANDLED;
+    BpObjectEntry *obj = user_data;
+
+    return bp_daemon_domain_authorize(obj->dom, invocation, options, obj->name,
+                                      bp_options_delete, BP_AUTH_MANAGE,
+                                      bp_snapshot_delete_authorized);
 }
 
 
