@@ -227,6 +227,26 @@ ct_domain_detach(CtDomain *d)
 
 
 void
+ct_domain_kill(CtDomain *d)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(BpDomainRun) run = g_object_ref(d->run);
+
+    g_test_expect_message("blkpoint-qemu", G_LOG_LEVEL_WARNING, "*killed by signal 9*");
+    kill(bp_domain_run_get_pid(run), SIGKILL);
+    while (bp_domain_run_is_running(run))
+        g_main_context_iteration(NULL, TRUE);
+    g_test_assert_expected_messages();
+    g_assert_false(bp_domain_run_get_exit_clean(run));
+    g_assert_true(bp_domain_ops_record_stopped(d->store, d->id, FALSE,
+                                               bp_domain_run_get_exit_message(run),
+                                               bp_domain_run_get_def(run), &error));
+    g_assert_no_error(error);
+    ct_domain_offline(d);
+}
+
+
+void
 ct_domain_reconnect(CtDomain *d)
 {
     g_autoptr(GError) error = NULL;
@@ -461,6 +481,21 @@ ct_backup_end(CtBackupResult *r, guint timeout_ms, GError **error)
         return -1;
     }
     return r->id;
+}
+
+
+gboolean
+ct_backup_wait_copying(BpBackupOp *op, CtBackupResult *r)
+{
+    BpBackupProgress p = { 0 };
+
+    while (!r->done) {
+        bp_backup_op_get_progress(op, &p);
+        if (p.copying)
+            return TRUE;
+        g_main_context_iteration(NULL, TRUE);
+    }
+    return FALSE;
 }
 
 

@@ -51,6 +51,10 @@ void ct_domain_reconnect(CtDomain *d);
 /* Forgets the run without stopping it (it has stopped by itself) and
  * uses the offline access. */
 void ct_domain_offline(CtDomain *d);
+/* SIGKILLs the running domain's qemu-storage-daemon (its warning is
+ * expected), waits for the run to notice, records the unclean stop as the
+ * daemon does and uses the offline access. */
+void ct_domain_kill(CtDomain *d);
 /* The NBD socket of the running domain. */
 char *ct_domain_nbd_socket(CtDomain *d);
 
@@ -108,6 +112,9 @@ BpBackupOp *ct_backup_begin(CtDomain *d, const char *bxml, const char *cxml,
 /* Waits up to @timeout_ms (the test fails after) for @r; returns the
  * backup's id, or -1 with @error set from the failure. */
 gint64 ct_backup_end(CtBackupResult *r, guint timeout_ms, GError **error);
+/* Iterates the main context until the running backup @op copies (TRUE)
+ * or @r says it ended (FALSE). */
+gboolean ct_backup_wait_copying(BpBackupOp *op, CtBackupResult *r);
 /* The catalogue row of backup @id (the test fails when absent). */
 BpStoreBackup *ct_backup_row(CtDomain *d, gint64 id);
 /* The number of backups of @d in the catalogue. */

@@ -235,7 +235,6 @@ test_offline_push(void)
     {
         CtBackupResult r = { 0 }, r2 = { 0 };
         BpBackupOp *op;
-        BpBackupProgress p;
 
         bp_backup_ops_set_test_speed(1 << 20);
         g_autofree char *fa3 = target_path(d->vda, "c3");
@@ -244,11 +243,7 @@ test_offline_push(void)
         op = ct_backup_begin(d, NULL, "<domaincheckpoint><name>c3</name></domaincheckpoint>",
                              0, &r);
         g_assert_nonnull(op);
-        do {
-            g_main_context_iteration(NULL, TRUE);
-            bp_backup_op_get_progress(op, &p);
-        } while (!p.copying && !r.done);
-        g_assert_false(r.done);
+        g_assert_true(ct_backup_wait_copying(op, &r));
         g_assert_true(bp_backup_ops_is_running(d->id));
         g_assert_null(ct_backup_begin(d, NULL, NULL, 0, &r2));
         g_assert_true(qt_wait(&r2.done, 1000));
@@ -368,7 +363,6 @@ test_offline_fallback(void)
 
     /* An inconsistent bitmap: c2's, after its QSD was killed. */
     {
-        BpDomainRun *run;
         g_autofree char *sock = NULL;
         g_autofree char *flags = NULL;
         g_autofree char *fa3 = target_path(d->vda, "c3");
@@ -376,18 +370,7 @@ test_offline_fallback(void)
         ct_domain_start(d);
         sock = ct_domain_nbd_socket(d);
         qt_nbd_write(sock, "vda", 5 * CL, CL, 0xa3);
-        run = g_object_ref(d->run);
-        g_test_expect_message("blkpoint-qemu", G_LOG_LEVEL_WARNING, "*killed by signal 9*");
-        kill(bp_domain_run_get_pid(run), SIGKILL);
-        while (bp_domain_run_is_running(run))
-            g_main_context_iteration(NULL, TRUE);
-        g_test_assert_expected_messages();
-        g_assert_true(bp_domain_ops_record_stopped(d->store, d->id, FALSE,
-                                                   bp_domain_run_get_exit_message(run),
-                                                   bp_domain_run_get_def(run), &error));
-        g_assert_no_error(error);
-        g_object_unref(run);
-        ct_domain_offline(d);
+        ct_domain_kill(d);
         flags = qt_bitmap_flags(d->vda, "c2");
         g_assert_nonnull(strstr(flags, "in-use"));
 

@@ -65,7 +65,6 @@ run_backup(CtDomain *d, const char *bxml, const char *cxml, guint8 write_during,
     CtBackupResult r = { 0 };
     CtBackupResult r2 = { 0 };
     BpBackupOp *op;
-    BpBackupProgress p;
 
     op = ct_backup_begin(d, bxml, cxml, 0, &r);
     if (op) {
@@ -77,14 +76,7 @@ run_backup(CtDomain *d, const char *bxml, const char *cxml, guint8 write_during,
         if (write_during) {
             g_autofree char *sock = ct_domain_nbd_socket(d);
 
-            for (;;) {
-                if (r.done)
-                    break;
-                bp_backup_op_get_progress(op, &p);
-                if (p.copying)
-                    break;
-                g_main_context_iteration(NULL, TRUE);
-            }
+            ct_backup_wait_copying(op, &r);
             qt_nbd_write(sock, "vda", 0, CL, write_during);
             qt_nbd_write(sock, "vdb", 8 * CL, CL, write_during);
         }
@@ -298,7 +290,6 @@ test_abort(void)
     g_autoptr(BpBlockGraph) graph = NULL;
     CtBackupResult r = { 0 };
     BpBackupOp *op;
-    BpBackupProgress p;
     gint64 id;
 
     qt_require_tools();
@@ -317,11 +308,7 @@ test_abort(void)
     op = ct_backup_begin(d, "<domainbackup><incremental>c1</incremental></domainbackup>",
                          "<domaincheckpoint><name>c2</name></domaincheckpoint>", 0, &r);
     g_assert_nonnull(op);
-    do {
-        g_main_context_iteration(NULL, TRUE);
-        bp_backup_op_get_progress(op, &p);
-    } while (!p.copying && !r.done);
-    g_assert_false(r.done);
+    g_assert_true(ct_backup_wait_copying(op, &r));
     qt_nbd_write(sock, "vda", 0, 8 << 20, 0xa3);   /* keeps the copy busy */
     bp_backup_op_cancel(op);
     g_assert_true(qt_wait(&r.done, 30000));

@@ -23,7 +23,6 @@
  */
 #include <config.h>
 
-#include <signal.h>
 #include <string.h>
 
 #include "checkpointtest.h"
@@ -568,7 +567,6 @@ test_unclean_exit(void)
     g_autofree char *c1 = NULL;
     g_autofree char *flags = NULL;
     g_autofree char *name = NULL;
-    BpDomainRun *run;
 
     qt_require_tools();
     d = ct_domain_new(dir, "dirty", 0);
@@ -580,19 +578,7 @@ test_unclean_exit(void)
     ct_domain_start(d);
     c1 = create_ok(d, "c1");                        /* only in QEMU's memory */
 
-    run = g_object_ref(d->run);
-    g_test_expect_message("blkpoint-qemu", G_LOG_LEVEL_WARNING, "*killed by signal 9*");
-    kill(bp_domain_run_get_pid(run), SIGKILL);
-    while (bp_domain_run_is_running(run))
-        g_main_context_iteration(NULL, TRUE);
-    g_test_assert_expected_messages();
-    g_assert_false(bp_domain_run_get_exit_clean(run));
-    g_assert_true(bp_domain_ops_record_stopped(d->store, d->id, FALSE,
-                                               bp_domain_run_get_exit_message(run),
-                                               bp_domain_run_get_def(run), &error));
-    g_assert_no_error(error);
-    g_object_unref(run);
-    ct_domain_offline(d);
+    ct_domain_kill(d);
 
     assert_state(d, "c0", BP_STORE_CHECKPOINT_BROKEN, NULL);
     assert_state(d, "c1", BP_STORE_CHECKPOINT_BROKEN, NULL);
