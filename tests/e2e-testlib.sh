@@ -5,11 +5,11 @@
 #
 # The caller sets top_srcdir and top_builddir (make check does), then
 # calls e2e_init; the rest of the test runs in $tmp.  Every process the
-# test leaves behind is stopped when the shell exits: the pids given to
-# e2e_track, every qemu-storage-daemon whose command line names $tmp
-# (the daemon never stops the domains it started), whatever the test's
-# own e2e_cleanup_extra function stops (if it defines one), the daemon
-# and the bus; then $tmp is removed.
+# test leaves behind is stopped when the shell exits: a backup-begin
+# begin_bg left running, every qemu-storage-daemon whose command line
+# names $tmp (the daemon never stops the domains it started), whatever
+# the test's own e2e_cleanup_extra function stops (if it defines one),
+# the daemon and the bus; then $tmp is removed.
 
 DBUS_DAEMON=${DBUS_DAEMON:-dbus-daemon}
 QEMU_IMG=${QEMU_IMG:-qemu-img}
@@ -26,19 +26,12 @@ tmp=
 bus_pid=
 qsd_pid=
 bg_pid=
-e2e_pids=
 
 fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
 pass() { echo "ok: $*"; }
 
-# e2e_track PID: killed (SIGKILL) at exit if still running.
-e2e_track() { e2e_pids="$e2e_pids $1"; }
-
 e2e_cleanup() {
     [ -n "$bg_pid" ] && kill "$bg_pid" 2>/dev/null
-    for _p in $e2e_pids; do
-        kill -9 "$_p" 2>/dev/null
-    done
     if [ -n "$tmp" ]; then
         for _p in $(pgrep -f "qemu-storage-daemon.*$tmp" 2>/dev/null); do
             kill -9 "$_p" 2>/dev/null
