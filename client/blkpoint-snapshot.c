@@ -221,32 +221,12 @@ bp_snapshot_lookup(BpCtl *ctl, BpDomain *dom, const char *name, GError **error)
 }
 
 
-typedef struct {
-    char *path;
-    char *name;
-    char *parent;               /* NULL for a root */
-    GVariant *props;
-} BpSnapEntry;
-
-
-static void
-bp_snap_entry_free(BpSnapEntry *e)
-{
-    g_free(e->path);
-    g_free(e->name);
-    g_free(e->parent);
-    if (e->props)
-        g_variant_unref(e->props);
-    g_free(e);
-}
-
-
 /* Every snapshot of @dom with its properties, oldest first. */
 static GPtrArray *
 bp_snapshot_collect(BpCtl *ctl, BpDomain *dom, GError **error)
 {
     g_autoptr(GPtrArray) list =
-        g_ptr_array_new_with_free_func((GDestroyNotify) bp_snap_entry_free);
+        g_ptr_array_new_with_free_func((GDestroyNotify) bp_list_entry_free);
     g_autoptr(GHashTable) names = g_hash_table_new(g_str_hash, g_str_equal);
     g_auto(GStrv) paths = NULL;
 
@@ -255,7 +235,7 @@ bp_snapshot_collect(BpCtl *ctl, BpDomain *dom, GError **error)
                                             &paths, NULL, error))
         return NULL;
     for (size_t i = 0; paths[i]; i++) {
-        BpSnapEntry *e = g_new0(BpSnapEntry, 1);
+        BpListEntry *e = g_new0(BpListEntry, 1);
 
         g_ptr_array_add(list, e);
         e->path = g_strdup(paths[i]);
@@ -265,7 +245,7 @@ bp_snapshot_collect(BpCtl *ctl, BpDomain *dom, GError **error)
         g_hash_table_insert(names, e->path, e->name);
     }
     for (guint i = 0; i < list->len; i++) {
-        BpSnapEntry *e = g_ptr_array_index(list, i);
+        BpListEntry *e = g_ptr_array_index(list, i);
 
         e->parent = g_strdup(g_hash_table_lookup(names, bp_props_string(e->props, "Parent")));
     }
@@ -288,8 +268,8 @@ const BpCmdOptDef bp_opts_snapshot_list[] = {
 static gint
 bp_snap_entry_cmp(gconstpointer a, gconstpointer b)
 {
-    const BpSnapEntry *x = *(BpSnapEntry *const *) a;
-    const BpSnapEntry *y = *(BpSnapEntry *const *) b;
+    const BpListEntry *x = *(BpListEntry *const *) a;
+    const BpListEntry *y = *(BpListEntry *const *) b;
 
     return g_ascii_strcasecmp(x->name, y->name);
 }
@@ -302,7 +282,7 @@ bp_snapshot_list_json(BpCtl *ctl, GPtrArray *list)
 
     json_builder_begin_array(b);
     for (guint i = 0; i < list->len; i++) {
-        BpSnapEntry *e = g_ptr_array_index(list, i);
+        BpListEntry *e = g_ptr_array_index(list, i);
 
         json_builder_begin_object(b);
         json_builder_set_member_name(b, "name");
@@ -344,7 +324,7 @@ bp_cmd_snapshot_list(BpCtl *ctl, const BpCmd *cmd, GError **error)
         return FALSE;
     if (bp_cmd_opt_bool(cmd, "roots")) {
         for (guint i = 0; i < list->len; i++) {
-            if (((BpSnapEntry *) g_ptr_array_index(list, i))->parent)
+            if (((BpListEntry *) g_ptr_array_index(list, i))->parent)
                 g_ptr_array_remove_index(list, i--);
         }
     }
@@ -356,22 +336,11 @@ bp_cmd_snapshot_list(BpCtl *ctl, const BpCmd *cmd, GError **error)
         return TRUE;
     }
     if (bp_cmd_opt_bool(cmd, "tree")) {
-        g_autofree const char **names = g_new0(const char *, list->len + 1);
-        g_autofree const char **parents = g_new0(const char *, list->len + 1);
-
-        for (guint i = 0; i < list->len; i++) {
-            BpSnapEntry *e = g_ptr_array_index(list, i);
-
-            names[i] = e->name;
-            parents[i] = e->parent;
-        }
-        text = bp_tree_format(names, parents, list->len);
-        bp_ctl_print(ctl, "%s", text);
+        bp_ctl_print_list_tree(ctl, list);
         return TRUE;
     }
     if (bp_cmd_opt_bool(cmd, "name")) {
-        for (guint i = 0; i < list->len; i++)
-            bp_ctl_print(ctl, "%s\n", ((BpSnapEntry *) g_ptr_array_index(list, i))->name);
+        bp_ctl_print_list_names(ctl, list);
         return TRUE;
     }
     if (parent)
@@ -379,7 +348,7 @@ bp_cmd_snapshot_list(BpCtl *ctl, const BpCmd *cmd, GError **error)
     else
         table = bp_table_new(_("Name"), _("Creation Time"), _("State"), NULL);
     for (guint i = 0; i < list->len; i++) {
-        BpSnapEntry *e = g_ptr_array_index(list, i);
+        BpListEntry *e = g_ptr_array_index(list, i);
         g_autofree char *when =
             bp_checkpoint_time_format(bp_props_uint64(e->props, "CreationTime"), NULL);
 
@@ -459,13 +428,13 @@ bp_cmd_snapshot_current(BpCtl *ctl, const BpCmd *cmd, GError **error)
     g_autoptr(GPtrArray) list = NULL;
     g_autofree char *domname = NULL;
     g_autofree char *xml = NULL;
-    BpSnapEntry *current = NULL;
+    BpListEntry *current = NULL;
 
     if (!(dom = bp_ctl_lookup_domain(ctl, bp_cmd_opt_string(cmd, "domain"), &domname, error)) ||
         !(list = bp_snapshot_collect(ctl, dom, error)))
         return FALSE;
     for (guint i = 0; i < list->len; i++) {
-        BpSnapEntry *e = g_ptr_array_index(list, i);
+        BpListEntry *e = g_ptr_array_index(list, i);
 
         if (bp_props_bool(e->props, "IsCurrent"))
             current = e;
@@ -541,7 +510,7 @@ bp_cmd_snapshot_delete(BpCtl *ctl, const BpCmd *cmd, GError **error)
 
 /* The entry of the snapshot the command names (SNAPSHOTNAME, or the
  * current one with --current) in @list; virsh's refusals. */
-static BpSnapEntry *
+static BpListEntry *
 bp_snapshot_pick(const BpCmd *cmd, GPtrArray *list, const char *domname, GError **error)
 {
     const char *want = bp_cmd_opt_string(cmd, "snapshotname");
@@ -558,7 +527,7 @@ bp_snapshot_pick(const BpCmd *cmd, GPtrArray *list, const char *domname, GError 
         return NULL;
     }
     for (guint i = 0; i < list->len; i++) {
-        BpSnapEntry *e = g_ptr_array_index(list, i);
+        BpListEntry *e = g_ptr_array_index(list, i);
 
         if (want ? g_str_equal(e->name, want) : bp_props_bool(e->props, "IsCurrent"))
             return e;
@@ -581,7 +550,7 @@ bp_snapshot_count_below(GPtrArray *list, const char *name, gboolean descendants)
     guint n = 0;
 
     for (guint i = 0; i < list->len; i++) {
-        BpSnapEntry *e = g_ptr_array_index(list, i);
+        BpListEntry *e = g_ptr_array_index(list, i);
 
         if (g_strcmp0(e->parent, name) != 0)
             continue;
@@ -610,7 +579,7 @@ bp_cmd_snapshot_info(BpCtl *ctl, const BpCmd *cmd, GError **error)
     g_autofree char *domname = NULL;
     g_autofree char *children = NULL;
     g_autofree char *descendants = NULL;
-    BpSnapEntry *e;
+    BpListEntry *e;
     guint nchildren, ndescendants;
 
     if (!(dom = bp_ctl_lookup_domain(ctl, bp_cmd_opt_string(cmd, "domain"), &domname, error)) ||
@@ -684,7 +653,7 @@ bp_cmd_snapshot_parent(BpCtl *ctl, const BpCmd *cmd, GError **error)
     g_autoptr(BpDomain) dom = NULL;
     g_autoptr(GPtrArray) list = NULL;
     g_autofree char *domname = NULL;
-    BpSnapEntry *e;
+    BpListEntry *e;
 
     if (!(dom = bp_ctl_lookup_domain(ctl, bp_cmd_opt_string(cmd, "domain"), &domname, error)) ||
         !(list = bp_snapshot_collect(ctl, dom, error)) ||

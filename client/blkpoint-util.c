@@ -609,3 +609,40 @@ bp_ctl_print_xml(BpCtl *ctl, const BpCmd *cmd, const char *xml, GError **error)
     bp_ctl_print(ctl, "%s", shown);
     return TRUE;
 }
+
+
+void
+bp_list_entry_free(BpListEntry *e)
+{
+    g_free(e->path);
+    g_clear_pointer(&e->props, g_variant_unref);
+    g_free(e->name);
+    g_free(e->parent);
+    g_free(e);
+}
+
+
+void
+bp_ctl_print_list_tree(BpCtl *ctl, GPtrArray *list)
+{
+    g_autofree const char **names = g_new0(const char *, list->len + 1);
+    g_autofree const char **parents = g_new0(const char *, list->len + 1);
+    g_autofree char *text = NULL;
+
+    for (guint i = 0; i < list->len; i++) {
+        BpListEntry *e = g_ptr_array_index(list, i);
+
+        names[i] = e->name;
+        parents[i] = e->is_from ? NULL : e->parent;
+    }
+    text = bp_tree_format(names, parents, list->len);
+    bp_ctl_print(ctl, "%s", text);
+}
+
+
+void
+bp_ctl_print_list_names(BpCtl *ctl, GPtrArray *list)
+{
+    for (guint i = 0; i < list->len; i++)
+        bp_ctl_print(ctl, "%s\n", ((BpListEntry *) g_ptr_array_index(list, i))->name);
+}

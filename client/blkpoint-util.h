@@ -84,4 +84,20 @@ char *bp_xpath_filter(const char *xml, const char *expr, gboolean wrap,
 gboolean bp_ctl_print_xml(BpCtl *ctl, const BpCmd *cmd, const char *xml,
                           GError **error);
 
+/* One object a *-list command shows (a checkpoint, a snapshot). */
+typedef struct {
+    char *path;
+    GVariant *props;            /* its properties */
+    char *name;
+    char *parent;               /* its parent's name, NULL for a root */
+    gboolean is_from;           /* a root of --tree whatever its parent
+                                 * (checkpoint-list --from) */
+} BpListEntry;
+
+void bp_list_entry_free(BpListEntry *e);
+/* Prints @list (BpListEntry *) as --tree shows it, in its order. */
+void bp_ctl_print_list_tree(BpCtl *ctl, GPtrArray *list);
+/* Prints the names of @list (BpListEntry *), one a line (--name). */
+void bp_ctl_print_list_names(BpCtl *ctl, GPtrArray *list);
+
 G_END_DECLS
