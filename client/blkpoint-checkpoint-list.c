@@ -72,34 +72,13 @@ bp_checkpoint_list_check(const BpCmd *cmd, GError **error)
 }
 
 
-/* One checkpoint of the list. */
-typedef struct {
-    char *path;
-    GVariant *props;      /* its Checkpoint properties */
-    char *name;
-    char *parent;         /* its parent's name, NULL for a root */
-    gboolean is_from;     /* the --from checkpoint itself (--tree only) */
-} BpChkEntry;
-
-
-static void
-bp_chk_entry_free(BpChkEntry *e)
-{
-    g_free(e->path);
-    g_clear_pointer(&e->props, g_variant_unref);
-    g_free(e->name);
-    g_free(e->parent);
-    g_free(e);
-}
-
-
 /* By name ignoring ASCII case, then byte-wise, as virsh's vshStrcasecmp
  * sort (which leaves equal-ignoring-case names in any order). */
 static gint
 bp_chk_entry_compare(gconstpointer a, gconstpointer b)
 {
-    const BpChkEntry *ea = *(BpChkEntry *const *) a;
-    const BpChkEntry *eb = *(BpChkEntry *const *) b;
+    const BpListEntry *ea = *(BpListEntry *const *) a;
+    const BpListEntry *eb = *(BpListEntry *const *) b;
     int c = g_ascii_strcasecmp(ea->name, eb->name);
 
     return c ? c : strcmp(ea->name, eb->name);
@@ -111,21 +90,21 @@ bp_chk_entry_compare(gconstpointer a, gconstpointer b)
  * checkpoint objects) or, for one created since, asked on its own.
  * NULL with @error when it cannot be read (deleted meanwhile, for one).
  */
-static BpChkEntry *
+static BpListEntry *
 bp_chk_entry_new(BpCtl *ctl, GHashTable *objects, const char *path,
                  GError **error)
 {
     g_autoptr(GVariant) props = NULL;
     GVariant *known = g_hash_table_lookup(objects, path);
     const char *parent;
-    BpChkEntry *e;
+    BpListEntry *e;
 
     if (known)
         props = g_variant_ref(known);
     else if (!(props = bp_ctl_get_all(ctl, path, BP_IFACE_CHECKPOINT, error)))
         return NULL;
 
-    e = g_new0(BpChkEntry, 1);
+    e = g_new0(BpListEntry, 1);
     e->path = g_strdup(path);
     e->name = g_strdup(bp_props_string(props, "Name"));
     parent = bp_props_string(props, "Parent");
@@ -193,10 +172,10 @@ bp_checkpoint_list_collect(BpCtl *ctl, const BpCmd *cmd, BpDomain *dom,
         return NULL;
     }
 
-    list = g_ptr_array_new_with_free_func((GDestroyNotify) bp_chk_entry_free);
+    list = g_ptr_array_new_with_free_func((GDestroyNotify) bp_list_entry_free);
     for (size_t i = 0; paths[i]; i++) {
         g_autoptr(GError) err = NULL;
-        BpChkEntry *e = bp_chk_entry_new(ctl, objects, paths[i], &err);
+        BpListEntry *e = bp_chk_entry_new(ctl, objects, paths[i], &err);
 
         /* Deleted since the list was made: left out. */
         if (!e)
@@ -204,7 +183,7 @@ bp_checkpoint_list_collect(BpCtl *ctl, const BpCmd *cmd, BpDomain *dom,
         g_ptr_array_add(list, e);
     }
     if (from && bp_cmd_opt_bool(cmd, "tree")) {
-        BpChkEntry *e = bp_chk_entry_new(ctl, objects, from_path, error);
+        BpListEntry *e = bp_chk_entry_new(ctl, objects, from_path, error);
 
         if (!e)
             return NULL;
@@ -224,7 +203,7 @@ bp_checkpoint_list_json(BpCtl *ctl, GPtrArray *list)
 
     json_builder_begin_array(b);
     for (guint i = 0; i < list->len; i++) {
-        BpChkEntry *e = g_ptr_array_index(list, i);
+        BpListEntry *e = g_ptr_array_index(list, i);
 
         json_builder_begin_object(b);
         bp_checkpoint_json_members(b, e->props, e->parent);
@@ -232,25 +211,6 @@ bp_checkpoint_list_json(BpCtl *ctl, GPtrArray *list)
     }
     json_builder_end_array(b);
     bp_ctl_print_json(ctl, json_builder_get_root(b));
-}
-
-
-static void
-bp_checkpoint_list_tree(BpCtl *ctl, GPtrArray *list)
-{
-    g_autofree const char **names = g_new0(const char *, list->len + 1);
-    g_autofree const char **parents = g_new0(const char *, list->len + 1);
-    g_autofree char *text = NULL;
-
-    for (guint i = 0; i < list->len; i++) {
-        BpChkEntry *e = g_ptr_array_index(list, i);
-
-        names[i] = e->name;
-        /* The --from checkpoint is the root of what is shown. */
-        parents[i] = e->is_from ? NULL : e->parent;
-    }
-    text = bp_tree_format(names, parents, list->len);
-    bp_ctl_print(ctl, "%s", text);
 }
 
 
@@ -282,12 +242,11 @@ bp_cmd_checkpoint_list(BpCtl *ctl, const BpCmd *cmd, GError **error)
         return TRUE;
     }
     if (bp_cmd_opt_bool(cmd, "tree")) {
-        bp_checkpoint_list_tree(ctl, list);
+        bp_ctl_print_list_tree(ctl, list);
         return TRUE;
     }
     if (bp_cmd_opt_bool(cmd, "name")) {
-        for (guint i = 0; i < list->len; i++)
-            bp_ctl_print(ctl, "%s\n", ((BpChkEntry *) g_ptr_array_index(list, i))->name);
+        bp_ctl_print_list_names(ctl, list);
         return TRUE;
     }
 
@@ -296,7 +255,7 @@ bp_cmd_checkpoint_list(BpCtl *ctl, const BpCmd *cmd, GError **error)
     else
         table = bp_table_new(_("Name"), _("Creation Time"), NULL);
     for (guint i = 0; i < list->len; i++) {
-        BpChkEntry *e = g_ptr_array_index(list, i);
+        BpListEntry *e = g_ptr_array_index(list, i);
         g_autofree char *when =
             bp_checkpoint_time_format(bp_props_uint64(e->props, "CreationTime"),
                                       NULL);

@@ -56,8 +56,9 @@ bp_xml_escape(const char *text)
 
 
 /* Splits @spec at its commas, a doubled comma standing for a comma inside
- * a field (virsh's rule for --diskspec). */
-static GPtrArray *
+ * a field (virsh's rule for --diskspec); an array of new strings, the
+ * first the disk. */
+GPtrArray *
 bp_diskspec_split(const char *spec)
 {
     GPtrArray *fields = g_ptr_array_new_with_free_func(g_free);
@@ -127,17 +128,20 @@ bp_checkpoint_diskspec_format(GString *buf, const char *spec, GError **error)
 
 
 /*
- * The <domaincheckpoint> document checkpoint-create-as sends, laid out
- * as virsh lays it out: <name> and <description> when given (NULL: left
- * out), <disks> when @diskspecs (NULL-terminated, may be NULL) has any.
- * Returns it newly allocated, or NULL with @error for a bad diskspec.
+ * The document a *-create-as command sends, laid out as virsh lays it
+ * out: <@root> with <name> and <description> when given (NULL: left
+ * out), and <disks> when @diskspecs (NULL-terminated, may be NULL) has
+ * any, each appended by @format at indentation 4.  Returns it newly
+ * allocated, or NULL with @error from @format for a bad diskspec.
  */
 char *
-bp_checkpoint_xml_build(const char *name, const char *description,
-                        const char *const *diskspecs, GError **error)
+bp_create_as_xml_build(const char *root, const char *name, const char *description,
+                       const char *const *diskspecs, BpDiskspecFormatFunc format,
+                       GError **error)
 {
-    g_autoptr(GString) buf = g_string_new("<domaincheckpoint>\n");
+    g_autoptr(GString) buf = g_string_new(NULL);
 
+    g_string_append_printf(buf, "<%s>\n", root);
     if (name) {
         g_autofree char *v = bp_xml_escape(name);
 
@@ -151,15 +155,72 @@ bp_checkpoint_xml_build(const char *name, const char *description,
     if (diskspecs && *diskspecs) {
         g_string_append(buf, "  <disks>\n");
         for (const char *const *d = diskspecs; *d; d++) {
-            g_string_append(buf, "    ");
-            if (!bp_checkpoint_diskspec_format(buf, *d, error))
+            if (!format(buf, *d, 4, error))
                 return NULL;
-            g_string_append_c(buf, '\n');
         }
         g_string_append(buf, "  </disks>\n");
     }
-    g_string_append(buf, "</domaincheckpoint>\n");
+    g_string_append_printf(buf, "</%s>\n", root);
     return g_string_free(g_steal_pointer(&buf), FALSE);
+}
+
+
+/* bp_checkpoint_diskspec_format() on a line of its own. */
+static gboolean
+bp_checkpoint_diskspec_line(GString *buf, const char *spec, guint indent, GError **error)
+{
+    g_string_append_printf(buf, "%*s", indent, "");
+    if (!bp_checkpoint_diskspec_format(buf, spec, error))
+        return FALSE;
+    g_string_append_c(buf, '\n');
+    return TRUE;
+}
+
+
+/* The <domaincheckpoint> document checkpoint-create-as sends (see
+ * bp_create_as_xml_build()). */
+char *
+bp_checkpoint_xml_build(const char *name, const char *description,
+                        const char *const *diskspecs, GError **error)
+{
+    return bp_create_as_xml_build("domaincheckpoint", name, description, diskspecs,
+                                  bp_checkpoint_diskspec_line, error);
+}
+
+
+/*
+ * What checkpoint-create-as and snapshot-create-as share: finds the
+ * domain of --domain (virsh does so even for --print-xml), builds the
+ * document from --name, --description and the --diskspec values with
+ * @build, and with --print-xml prints it (as {"xml": ...} with --json)
+ * instead of sending it.  Returns FALSE with @error on failure; else
+ * sets *@dom and *@xml (new references) when the document is to be
+ * sent, and leaves *@xml NULL when --print-xml printed it.
+ */
+gboolean
+bp_create_as_prepare(BpCtl *ctl, const BpCmd *cmd, BpCreateAsBuildFunc build,
+                     BpDomain **dom, char **xml, GError **error)
+{
+    g_autoptr(BpDomain) d = NULL;
+    g_autofree char *doc = NULL;
+    const char *name = NULL;
+    const char *desc = NULL;
+
+    if (!(d = bp_ctl_lookup_domain(ctl, bp_cmd_opt_string(cmd, "domain"), NULL, error)) ||
+        !bp_cmd_opt_string_req(cmd, "name", &name, error) ||
+        !bp_cmd_opt_string_req(cmd, "description", &desc, error) ||
+        !(doc = build(name, desc, bp_cmd_opt_argv(cmd), error)))
+        return FALSE;
+    if (bp_cmd_opt_bool(cmd, "print-xml")) {
+        if (ctl->json)
+            bp_ctl_print_json_string(ctl, "xml", doc);
+        else
+            bp_ctl_print(ctl, "%s\n", doc);
+        return TRUE;
+    }
+    *dom = g_steal_pointer(&d);
+    *xml = g_steal_pointer(&doc);
+    return TRUE;
 }
 
 
@@ -338,13 +399,7 @@ bp_checkpoint_create_xml(BpCtl *ctl, BpDomain *dom, const char *xml,
         return FALSE;
 
     if (ctl->json) {
-        g_autoptr(JsonBuilder) b = json_builder_new();
-
-        json_builder_begin_object(b);
-        json_builder_set_member_name(b, "name");
-        json_builder_add_string_value(b, name);
-        json_builder_end_object(b);
-        bp_ctl_print_json(ctl, json_builder_get_root(b));
+        bp_ctl_print_json_string(ctl, "name", name);
         return TRUE;
     }
     /* No newline: virsh's sentence ends with the command's empty line. */
@@ -401,31 +456,11 @@ bp_cmd_checkpoint_create_as(BpCtl *ctl, const BpCmd *cmd, GError **error)
     g_autoptr(BpDomain) dom = NULL;
     g_autofree char *xml = NULL;
     g_auto(GVariantDict) opts = G_VARIANT_DICT_INIT(NULL);
-    const char *name = NULL;
-    const char *desc = NULL;
 
-    /* virsh finds the domain first, even for --print-xml. */
-    if (!(dom = bp_ctl_lookup_domain(ctl, bp_cmd_opt_string(cmd, "domain"),
-                                     NULL, error)) ||
-        !bp_cmd_opt_string_req(cmd, "name", &name, error) ||
-        !bp_cmd_opt_string_req(cmd, "description", &desc, error) ||
-        !(xml = bp_checkpoint_xml_build(name, desc, bp_cmd_opt_argv(cmd), error)))
+    if (!bp_create_as_prepare(ctl, cmd, bp_checkpoint_xml_build, &dom, &xml, error))
         return FALSE;
-
-    if (bp_cmd_opt_bool(cmd, "print-xml")) {
-        if (ctl->json) {
-            g_autoptr(JsonBuilder) b = json_builder_new();
-
-            json_builder_begin_object(b);
-            json_builder_set_member_name(b, "xml");
-            json_builder_add_string_value(b, xml);
-            json_builder_end_object(b);
-            bp_ctl_print_json(ctl, json_builder_get_root(b));
-        } else {
-            bp_ctl_print(ctl, "%s\n", xml);
-        }
+    if (!xml)
         return TRUE;
-    }
     if (bp_cmd_opt_bool(cmd, "quiesce"))
         g_variant_dict_insert(&opts, "quiesce", "b", TRUE);
     return bp_checkpoint_create_xml(ctl, dom, xml, &opts, NULL, error);
@@ -640,13 +675,7 @@ bp_cmd_checkpoint_parent(BpCtl *ctl, const BpCmd *cmd, GError **error)
         return FALSE;
 
     if (ctl->json) {
-        g_autoptr(JsonBuilder) b = json_builder_new();
-
-        json_builder_begin_object(b);
-        json_builder_set_member_name(b, "parent");
-        json_builder_add_string_value(b, parent);
-        json_builder_end_object(b);
-        bp_ctl_print_json(ctl, json_builder_get_root(b));
+        bp_ctl_print_json_string(ctl, "parent", parent);
         return TRUE;
     }
     /* As virsh: no newline; the command's empty line ends it. */

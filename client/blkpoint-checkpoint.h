@@ -36,6 +36,18 @@ gboolean bp_cmd_checkpoint_delete(BpCtl *ctl, const BpCmd *cmd, GError **error);
 /* ---- without a daemon ---- */
 
 char *bp_xml_escape(const char *text);
+GPtrArray *bp_diskspec_split(const char *spec);
+/* Appends the element a --diskspec value stands for at @indent, with its
+ * newline; FALSE with @error for a bad one. */
+typedef gboolean (*BpDiskspecFormatFunc)(GString *buf, const char *spec, guint indent,
+                                         GError **error);
+char *bp_create_as_xml_build(const char *root, const char *name, const char *description,
+                             const char *const *diskspecs, BpDiskspecFormatFunc format,
+                             GError **error);
+typedef char *(*BpCreateAsBuildFunc)(const char *name, const char *description,
+                                     const char *const *diskspecs, GError **error);
+gboolean bp_create_as_prepare(BpCtl *ctl, const BpCmd *cmd, BpCreateAsBuildFunc build,
+                              BpDomain **dom, char **xml, GError **error);
 gboolean bp_checkpoint_diskspec_format(GString *buf, const char *spec,
                                        GError **error);
 char *bp_checkpoint_xml_build(const char *name, const char *description,

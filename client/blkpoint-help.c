@@ -356,13 +356,7 @@ bp_version_print(BpCtl *ctl, gboolean with_daemon)
         return;
     }
     if (ctl->json) {
-        g_autoptr(JsonBuilder) b = json_builder_new();
-
-        json_builder_begin_object(b);
-        json_builder_set_member_name(b, "client");
-        json_builder_add_string_value(b, PACKAGE_VERSION);
-        json_builder_end_object(b);
-        bp_ctl_print_json(ctl, json_builder_get_root(b));
+        bp_ctl_print_json_string(ctl, "client", PACKAGE_VERSION);
         return;
     }
     bp_ctl_print(ctl, "%s\n", PACKAGE_VERSION);

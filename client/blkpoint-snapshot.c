@@ -34,23 +34,10 @@ gboolean
 bp_snapshot_diskspec_format(GString *buf, const char *spec, guint indent,
                             GError **error)
 {
-    g_autoptr(GPtrArray) fields = g_ptr_array_new_with_free_func(g_free);
-    g_autoptr(GString) field = g_string_new(NULL);
+    g_autoptr(GPtrArray) fields = bp_diskspec_split(spec);
     const char *snapshot = NULL, *driver = NULL, *file = NULL;
     g_autofree char *name = NULL;
 
-    for (const char *p = spec; *p; p++) {
-        if (*p != ',') {
-            g_string_append_c(field, *p);
-        } else if (p[1] == ',') {
-            g_string_append_c(field, ',');
-            p++;
-        } else {
-            g_ptr_array_add(fields, g_strdup(field->str));
-            g_string_truncate(field, 0);
-        }
-    }
-    g_ptr_array_add(fields, g_strdup(field->str));
     for (guint i = 1; i < fields->len; i++) {
         const char *f = g_ptr_array_index(fields, i);
 
@@ -99,33 +86,14 @@ bp_snapshot_diskspec_format(GString *buf, const char *spec, guint indent,
 
 
 /* The <domainsnapshot> document snapshot-create-as sends, as virsh
- * builds it.  NULL with @error for a bad diskspec. */
+ * builds it (see bp_create_as_xml_build()).  NULL with @error for a bad
+ * diskspec. */
 char *
 bp_snapshot_xml_build(const char *name, const char *description,
                       const char *const *diskspecs, GError **error)
 {
-    g_autoptr(GString) buf = g_string_new("<domainsnapshot>\n");
-
-    if (name) {
-        g_autofree char *v = bp_xml_escape(name);
-
-        g_string_append_printf(buf, "  <name>%s</name>\n", v);
-    }
-    if (description) {
-        g_autofree char *v = bp_xml_escape(description);
-
-        g_string_append_printf(buf, "  <description>%s</description>\n", v);
-    }
-    if (diskspecs && *diskspecs) {
-        g_string_append(buf, "  <disks>\n");
-        for (const char *const *d = diskspecs; *d; d++) {
-            if (!bp_snapshot_diskspec_format(buf, *d, 4, error))
-                return NULL;
-        }
-        g_string_append(buf, "  </disks>\n");
-    }
-    g_string_append(buf, "</domainsnapshot>\n");
-    return g_string_free(g_steal_pointer(&buf), FALSE);
+    return bp_create_as_xml_build("domainsnapshot", name, description, diskspecs,
+                                  bp_snapshot_diskspec_format, error);
 }
 
 
@@ -162,13 +130,7 @@ bp_snapshot_create_xml(BpCtl *ctl, const BpCmd *cmd, BpDomain *dom, const char *
                                              &name, NULL, error))
         return FALSE;
     if (ctl->json) {
-        g_autoptr(JsonBuilder) b = json_builder_new();
-
-        json_builder_begin_object(b);
-        json_builder_set_member_name(b, "name");
-        json_builder_add_string_value(b, name);
-        json_builder_end_object(b);
-        bp_ctl_print_json(ctl, json_builder_get_root(b));
+        bp_ctl_print_json_string(ctl, "name", name);
         return TRUE;
     }
     if (file)
@@ -227,33 +189,16 @@ bp_cmd_snapshot_create_as(BpCtl *ctl, const BpCmd *cmd, GError **error)
 {
     g_autoptr(BpDomain) dom = NULL;
     g_autofree char *xml = NULL;
-    const char *name = NULL;
-    const char *desc = NULL;
 
     if (bp_cmd_opt_bool(cmd, "no-metadata") && bp_cmd_opt_bool(cmd, "print-xml")) {
         g_set_error_literal(error, BP_ERROR, BP_ERROR_INVALID_ARGUMENT,
                             _("--print-xml is incompatible with --no-metadata"));
         return FALSE;
     }
-    if (!(dom = bp_ctl_lookup_domain(ctl, bp_cmd_opt_string(cmd, "domain"), NULL, error)) ||
-        !bp_cmd_opt_string_req(cmd, "name", &name, error) ||
-        !bp_cmd_opt_string_req(cmd, "description", &desc, error) ||
-        !(xml = bp_snapshot_xml_build(name, desc, bp_cmd_opt_argv(cmd), error)))
+    if (!bp_create_as_prepare(ctl, cmd, bp_snapshot_xml_build, &dom, &xml, error))
         return FALSE;
-    if (bp_cmd_opt_bool(cmd, "print-xml")) {
-        if (ctl->json) {
-            g_autoptr(JsonBuilder) b = json_builder_new();
-
-            json_builder_begin_object(b);
-            json_builder_set_member_name(b, "xml");
-            json_builder_add_string_value(b, xml);
-            json_builder_end_object(b);
-            bp_ctl_print_json(ctl, json_builder_get_root(b));
-        } else {
-            bp_ctl_print(ctl, "%s\n", xml);
-        }
+    if (!xml)
         return TRUE;
-    }
     return bp_snapshot_create_xml(ctl, cmd, dom, xml, NULL, error);
 }
 
@@ -276,32 +221,12 @@ bp_snapshot_lookup(BpCtl *ctl, BpDomain *dom, const char *name, GError **error)
 }
 
 
-typedef struct {
-    char *path;
-    char *name;
-    char *parent;               /* NULL for a root */
-    GVariant *props;
-} BpSnapEntry;
-
-
-static void
-bp_snap_entry_free(BpSnapEntry *e)
-{
-    g_free(e->path);
-    g_free(e->name);
-    g_free(e->parent);
-    if (e->props)
-        g_variant_unref(e->props);
-    g_free(e);
-}
-
-
 /* Every snapshot of @dom with its properties, oldest first. */
 static GPtrArray *
 bp_snapshot_collect(BpCtl *ctl, BpDomain *dom, GError **error)
 {
     g_autoptr(GPtrArray) list =
-        g_ptr_array_new_with_free_func((GDestroyNotify) bp_snap_entry_free);
+        g_ptr_array_new_with_free_func((GDestroyNotify) bp_list_entry_free);
     g_autoptr(GHashTable) names = g_hash_table_new(g_str_hash, g_str_equal);
     g_auto(GStrv) paths = NULL;
 
@@ -310,7 +235,7 @@ bp_snapshot_collect(BpCtl *ctl, BpDomain *dom, GError **error)
                                             &paths, NULL, error))
         return NULL;
     for (size_t i = 0; paths[i]; i++) {
-        BpSnapEntry *e = g_new0(BpSnapEntry, 1);
+        BpListEntry *e = g_new0(BpListEntry, 1);
 
         g_ptr_array_add(list, e);
         e->path = g_strdup(paths[i]);
@@ -320,7 +245,7 @@ bp_snapshot_collect(BpCtl *ctl, BpDomain *dom, GError **error)
         g_hash_table_insert(names, e->path, e->name);
     }
     for (guint i = 0; i < list->len; i++) {
-        BpSnapEntry *e = g_ptr_array_index(list, i);
+        BpListEntry *e = g_ptr_array_index(list, i);
 
         e->parent = g_strdup(g_hash_table_lookup(names, bp_props_string(e->props, "Parent")));
     }
@@ -343,8 +268,8 @@ const BpCmdOptDef bp_opts_snapshot_list[] = {
 static gint
 bp_snap_entry_cmp(gconstpointer a, gconstpointer b)
 {
-    const BpSnapEntry *x = *(BpSnapEntry *const *) a;
-    const BpSnapEntry *y = *(BpSnapEntry *const *) b;
+    const BpListEntry *x = *(BpListEntry *const *) a;
+    const BpListEntry *y = *(BpListEntry *const *) b;
 
     return g_ascii_strcasecmp(x->name, y->name);
 }
@@ -357,7 +282,7 @@ bp_snapshot_list_json(BpCtl *ctl, GPtrArray *list)
 
     json_builder_begin_array(b);
     for (guint i = 0; i < list->len; i++) {
-        BpSnapEntry *e = g_ptr_array_index(list, i);
+        BpListEntry *e = g_ptr_array_index(list, i);
 
         json_builder_begin_object(b);
         json_builder_set_member_name(b, "name");
@@ -399,7 +324,7 @@ bp_cmd_snapshot_list(BpCtl *ctl, const BpCmd *cmd, GError **error)
         return FALSE;
     if (bp_cmd_opt_bool(cmd, "roots")) {
         for (guint i = 0; i < list->len; i++) {
-            if (((BpSnapEntry *) g_ptr_array_index(list, i))->parent)
+            if (((BpListEntry *) g_ptr_array_index(list, i))->parent)
                 g_ptr_array_remove_index(list, i--);
         }
     }
@@ -411,22 +336,11 @@ bp_cmd_snapshot_list(BpCtl *ctl, const BpCmd *cmd, GError **error)
         return TRUE;
     }
     if (bp_cmd_opt_bool(cmd, "tree")) {
-        g_autofree const char **names = g_new0(const char *, list->len + 1);
-        g_autofree const char **parents = g_new0(const char *, list->len + 1);
-
-        for (guint i = 0; i < list->len; i++) {
-            BpSnapEntry *e = g_ptr_array_index(list, i);
-
-            names[i] = e->name;
-            parents[i] = e->parent;
-        }
-        text = bp_tree_format(names, parents, list->len);
-        bp_ctl_print(ctl, "%s", text);
+        bp_ctl_print_list_tree(ctl, list);
         return TRUE;
     }
     if (bp_cmd_opt_bool(cmd, "name")) {
-        for (guint i = 0; i < list->len; i++)
-            bp_ctl_print(ctl, "%s\n", ((BpSnapEntry *) g_ptr_array_index(list, i))->name);
+        bp_ctl_print_list_names(ctl, list);
         return TRUE;
     }
     if (parent)
@@ -434,7 +348,7 @@ bp_cmd_snapshot_list(BpCtl *ctl, const BpCmd *cmd, GError **error)
     else
         table = bp_table_new(_("Name"), _("Creation Time"), _("State"), NULL);
     for (guint i = 0; i < list->len; i++) {
-        BpSnapEntry *e = g_ptr_array_index(list, i);
+        BpListEntry *e = g_ptr_array_index(list, i);
         g_autofree char *when =
             bp_checkpoint_time_format(bp_props_uint64(e->props, "CreationTime"), NULL);
 
@@ -514,13 +428,13 @@ bp_cmd_snapshot_current(BpCtl *ctl, const BpCmd *cmd, GError **error)
     g_autoptr(GPtrArray) list = NULL;
     g_autofree char *domname = NULL;
     g_autofree char *xml = NULL;
-    BpSnapEntry *current = NULL;
+    BpListEntry *current = NULL;
 
     if (!(dom = bp_ctl_lookup_domain(ctl, bp_cmd_opt_string(cmd, "domain"), &domname, error)) ||
         !(list = bp_snapshot_collect(ctl, dom, error)))
         return FALSE;
     for (guint i = 0; i < list->len; i++) {
-        BpSnapEntry *e = g_ptr_array_index(list, i);
+        BpListEntry *e = g_ptr_array_index(list, i);
 
         if (bp_props_bool(e->props, "IsCurrent"))
             current = e;
@@ -532,13 +446,7 @@ bp_cmd_snapshot_current(BpCtl *ctl, const BpCmd *cmd, GError **error)
     }
     if (bp_cmd_opt_bool(cmd, "name")) {
         if (ctl->json) {
-            g_autoptr(JsonBuilder) b = json_builder_new();
-
-            json_builder_begin_object(b);
-            json_builder_set_member_name(b, "name");
-            json_builder_add_string_value(b, current->name);
-            json_builder_end_object(b);
-            bp_ctl_print_json(ctl, json_builder_get_root(b));
+            bp_ctl_print_json_string(ctl, "name", current->name);
         } else {
             bp_ctl_print(ctl, "%s\n", current->name);
         }
@@ -602,7 +510,7 @@ bp_cmd_snapshot_delete(BpCtl *ctl, const BpCmd *cmd, GError **error)
 
 /* The entry of the snapshot the command names (SNAPSHOTNAME, or the
  * current one with --current) in @list; virsh's refusals. */
-static BpSnapEntry *
+static BpListEntry *
 bp_snapshot_pick(const BpCmd *cmd, GPtrArray *list, const char *domname, GError **error)
 {
     const char *want = bp_cmd_opt_string(cmd, "snapshotname");
@@ -619,7 +527,7 @@ bp_snapshot_pick(const BpCmd *cmd, GPtrArray *list, const char *domname, GError 
         return NULL;
     }
     for (guint i = 0; i < list->len; i++) {
-        BpSnapEntry *e = g_ptr_array_index(list, i);
+        BpListEntry *e = g_ptr_array_index(list, i);
 
         if (want ? g_str_equal(e->name, want) : bp_props_bool(e->props, "IsCurrent"))
             return e;
@@ -642,7 +550,7 @@ bp_snapshot_count_below(GPtrArray *list, const char *name, gboolean descendants)
     guint n = 0;
 
     for (guint i = 0; i < list->len; i++) {
-        BpSnapEntry *e = g_ptr_array_index(list, i);
+        BpListEntry *e = g_ptr_array_index(list, i);
 
         if (g_strcmp0(e->parent, name) != 0)
             continue;
@@ -671,7 +579,7 @@ bp_cmd_snapshot_info(BpCtl *ctl, const BpCmd *cmd, GError **error)
     g_autofree char *domname = NULL;
     g_autofree char *children = NULL;
     g_autofree char *descendants = NULL;
-    BpSnapEntry *e;
+    BpListEntry *e;
     guint nchildren, ndescendants;
 
     if (!(dom = bp_ctl_lookup_domain(ctl, bp_cmd_opt_string(cmd, "domain"), &domname, error)) ||
@@ -745,7 +653,7 @@ bp_cmd_snapshot_parent(BpCtl *ctl, const BpCmd *cmd, GError **error)
     g_autoptr(BpDomain) dom = NULL;
     g_autoptr(GPtrArray) list = NULL;
     g_autofree char *domname = NULL;
-    BpSnapEntry *e;
+    BpListEntry *e;
 
     if (!(dom = bp_ctl_lookup_domain(ctl, bp_cmd_opt_string(cmd, "domain"), &domname, error)) ||
         !(list = bp_snapshot_collect(ctl, dom, error)) ||
@@ -757,13 +665,7 @@ bp_cmd_snapshot_parent(BpCtl *ctl, const BpCmd *cmd, GError **error)
         return FALSE;
     }
     if (ctl->json) {
-        g_autoptr(JsonBuilder) b = json_builder_new();
-
-        json_builder_begin_object(b);
-        json_builder_set_member_name(b, "parent");
-        json_builder_add_string_value(b, e->parent);
-        json_builder_end_object(b);
-        bp_ctl_print_json(ctl, json_builder_get_root(b));
+        bp_ctl_print_json_string(ctl, "parent", e->parent);
         return TRUE;
     }
     bp_ctl_print(ctl, "%s\n", e->parent);

@@ -123,6 +123,21 @@ bp_ctl_print_json(BpCtl *ctl G_GNUC_UNUSED, JsonNode *node)
 }
 
 
+/* Prints the --json answer {"@key": @value} of a command that answers
+ * with one string. */
+void
+bp_ctl_print_json_string(BpCtl *ctl, const char *key, const char *value)
+{
+    g_autoptr(JsonBuilder) b = json_builder_new();
+
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, key);
+    json_builder_add_string_value(b, value);
+    json_builder_end_object(b);
+    bp_ctl_print_json(ctl, json_builder_get_root(b));
+}
+
+
 /* Records the line virsh prints before the error itself ("failed to get
  * domain 'vm1'"); the first one recorded wins. */
 void
@@ -588,15 +603,46 @@ bp_ctl_print_xml(BpCtl *ctl, const BpCmd *cmd, const char *xml, GError **error)
     }
 
     if (ctl->json) {
-        g_autoptr(JsonBuilder) b = json_builder_new();
-
-        json_builder_begin_object(b);
-        json_builder_set_member_name(b, "xml");
-        json_builder_add_string_value(b, shown);
-        json_builder_end_object(b);
-        bp_ctl_print_json(ctl, json_builder_get_root(b));
+        bp_ctl_print_json_string(ctl, "xml", shown);
         return TRUE;
     }
     bp_ctl_print(ctl, "%s", shown);
     return TRUE;
+}
+
+
+void
+bp_list_entry_free(BpListEntry *e)
+{
+    g_free(e->path);
+    g_clear_pointer(&e->props, g_variant_unref);
+    g_free(e->name);
+    g_free(e->parent);
+    g_free(e);
+}
+
+
+void
+bp_ctl_print_list_tree(BpCtl *ctl, GPtrArray *list)
+{
+    g_autofree const char **names = g_new0(const char *, list->len + 1);
+    g_autofree const char **parents = g_new0(const char *, list->len + 1);
+    g_autofree char *text = NULL;
+
+    for (guint i = 0; i < list->len; i++) {
+        BpListEntry *e = g_ptr_array_index(list, i);
+
+        names[i] = e->name;
+        parents[i] = e->is_from ? NULL : e->parent;
+    }
+    text = bp_tree_format(names, parents, list->len);
+    bp_ctl_print(ctl, "%s", text);
+}
+
+
+void
+bp_ctl_print_list_names(BpCtl *ctl, GPtrArray *list)
+{
+    for (guint i = 0; i < list->len; i++)
+        bp_ctl_print(ctl, "%s\n", ((BpListEntry *) g_ptr_array_index(list, i))->name);
 }

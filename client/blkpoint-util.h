@@ -41,6 +41,7 @@ gboolean bp_ctl_connect(BpCtl *ctl, GError **error);
 void bp_ctl_print(BpCtl *ctl, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
 void bp_ctl_print_extra(BpCtl *ctl, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
 void bp_ctl_print_json(BpCtl *ctl, JsonNode *node);
+void bp_ctl_print_json_string(BpCtl *ctl, const char *key, const char *value);
 void bp_ctl_context(BpCtl *ctl, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
 void bp_ctl_report_error(BpCtl *ctl, const GError *error);
 
@@ -82,5 +83,21 @@ char *bp_xpath_filter(const char *xml, const char *expr, gboolean wrap,
  * {"xml": ...} with --json. */
 gboolean bp_ctl_print_xml(BpCtl *ctl, const BpCmd *cmd, const char *xml,
                           GError **error);
+
+/* One object a *-list command shows (a checkpoint, a snapshot). */
+typedef struct {
+    char *path;
+    GVariant *props;            /* its properties */
+    char *name;
+    char *parent;               /* its parent's name, NULL for a root */
+    gboolean is_from;           /* a root of --tree whatever its parent
+                                 * (checkpoint-list --from) */
+} BpListEntry;
+
+void bp_list_entry_free(BpListEntry *e);
+/* Prints @list (BpListEntry *) as --tree shows it, in its order. */
+void bp_ctl_print_list_tree(BpCtl *ctl, GPtrArray *list);
+/* Prints the names of @list (BpListEntry *), one a line (--name). */
+void bp_ctl_print_list_names(BpCtl *ctl, GPtrArray *list);
 
 G_END_DECLS

@@ -15,6 +15,7 @@
 
 #include "bp-backup-object.h"
 #include "bp-daemon.h"
+#include "bp-job-object.h"
 #include "bp-log.h"
 #include "jobs/bp-backup-ops.h"
 #include "util/bp-error.h"
@@ -29,12 +30,7 @@ typedef struct {
     BpDaemonDomain *dom;        /* a reference */
     BpMethodArgs *args;         /* BackupBegin, until answered */
     BpBackupOp *op;             /* NULL once ended */
-    char *path;
-    BpObjectSkeleton *object;
-    BpJob *iface;
-    guint timer;
-    guint64 last_bytes;
-    gint64 last_time;
+    BpJobObject pub;            /* its Job object, once started */
 } BpBackupJob;
 
 static const BpMethodOption bp_options_begin[] = {
@@ -52,13 +48,7 @@ static const BpMethodOption bp_options_job_info[] = {
 static void
 bp_backup_job_free(BpBackupJob *job)
 {
-    if (job->timer)
-        g_source_remove(job->timer);
-    if (job->iface)
-        g_signal_handlers_disconnect_by_data(job->iface, job);
-    g_clear_object(&job->iface);
-    g_clear_object(&job->object);
-    g_free(job->path);
+    bp_job_object_clear(&job->pub, job);
     g_object_unref(job->dom);
     g_free(job);
 }
@@ -82,8 +72,8 @@ bp_backup_job_info(BpBackupJob *job)
     g_variant_builder_init(&b, G_VARIANT_TYPE("a{sv}"));
     g_variant_builder_add(&b, "{sv}", "type", g_variant_new_string("unbounded"));
     g_variant_builder_add(&b, "{sv}", "operation", g_variant_new_string("backup"));
-    if (job->path)
-        g_variant_builder_add(&b, "{sv}", "job", g_variant_new_object_path(job->path));
+    if (job->pub.path)
+        g_variant_builder_add(&b, "{sv}", "job", g_variant_new_object_path(job->pub.path));
     g_variant_builder_add(&b, "{sv}", "time_elapsed",
                           g_variant_new_uint64((g_get_real_time() - p.start_time) / 1000));
     if (p.total && bp_backup_op_is_pull(job->op)) {
@@ -105,20 +95,9 @@ bp_backup_job_tick(gpointer data)
 {
     BpBackupJob *job = data;
     BpBackupProgress p;
-    gint64 now = g_get_real_time();
-    guint64 rate = 0;
 
     bp_backup_op_get_progress(job->op, &p);
-    if (now > job->last_time && p.processed >= job->last_bytes)
-        rate = (p.processed - job->last_bytes) * G_USEC_PER_SEC / (now - job->last_time);
-    job->last_bytes = p.processed;
-    job->last_time = now;
-    bp_job_set_bytes_processed(job->iface, p.processed);
-    bp_job_set_bytes_total(job->iface, p.total);
-    bp_job_set_rate(job->iface, rate);
-    bp_job_set_expected_end_time(job->iface, rate && p.total > p.processed ?
-                                 now + (gint64) ((p.total - p.processed) * G_USEC_PER_SEC / rate)
-                                 : 0);
+    bp_job_object_progress(&job->pub, p.processed, p.total);
     return G_SOURCE_CONTINUE;
 }
 
@@ -127,8 +106,7 @@ static void
 bp_backup_job_cancel(BpBackupJob *job)
 {
     bp_backup_op_cancel(job->op);
-    bp_job_set_state(job->iface, "cancelling");
-    bp_job_set_cancelable(job->iface, FALSE);
+    bp_job_object_cancelling(&job->pub);
 }
 
 
@@ -137,7 +115,7 @@ bp_backup_cancel_authorized(BpMethodArgs *args)
 {
     BpBackupJob *job = bp_backup_job_get(BP_DAEMON_DOMAIN(args->target));
 
-    if (!job || !job->op || !job->iface || !bp_job_get_cancelable(job->iface)) {
+    if (!job || !job->op || !job->pub.iface || !bp_job_get_cancelable(job->pub.iface)) {
         bp_method_fail_literal(args, BP_ERROR_OPERATION_INVALID,
                                _("the backup job cannot be cancelled now"));
         return;
@@ -153,10 +131,8 @@ bp_backup_handle_cancel(BpJob *iface G_GNUC_UNUSED, GDBusMethodInvocation *invoc
 {
     BpBackupJob *job = user_data;
 
-    bp_method_authorize(bp_method_args_new(bp_daemon_domain_get_daemon(job->dom), invocation,
-                                           job->dom, options),
-                        bp_options_none, BP_AUTH_MANAGE, bp_backup_cancel_authorized);
-    return G_DBUS_METHOD_INVOCATION_HANDLED;
+    return bp_daemon_domain_authorize(job->dom, invocation, options, NULL, bp_options_none,
+                                      BP_AUTH_MANAGE, bp_backup_cancel_authorized);
 }
 
 
@@ -208,10 +184,8 @@ bp_backup_handle_finish(BpJob *iface G_GNUC_UNUSED, GDBusMethodInvocation *invoc
 {
     BpBackupJob *job = user_data;
 
-    bp_method_authorize(bp_method_args_new(bp_daemon_domain_get_daemon(job->dom), invocation,
-                                           job->dom, options),
-                        bp_options_finish, BP_AUTH_MANAGE, bp_backup_finish_authorized);
-    return G_DBUS_METHOD_INVOCATION_HANDLED;
+    return bp_daemon_domain_authorize(job->dom, invocation, options, NULL, bp_options_finish,
+                                      BP_AUTH_MANAGE, bp_backup_finish_authorized);
 }
 
 
@@ -230,27 +204,19 @@ bp_backup_started(BpBackupOp *op, gpointer data)
     bp_backup_op_get_progress(op, &p);
     /* A new job: the record of the previous one goes, as in libvirt. */
     g_object_set_data(G_OBJECT(job->dom), BP_BACKUP_COMPLETED_KEY, NULL);
-    job->path = g_strdup_printf(BP_DBUS_JOB_PATH "/%" G_GINT64_FORMAT, p.backup_id);
-    job->object = bp_object_skeleton_new(job->path);
-    job->iface = bp_job_skeleton_new();
-    bp_job_set_operation(job->iface, bp_backup_op_is_pull(op) ? "backup-pull" : "backup-push");
-    bp_job_set_domain(job->iface, bp_daemon_domain_get_path(job->dom));
-    bp_job_set_disks(job->iface, (const char *const *) disks);
-    bp_job_set_state(job->iface, "running");
-    bp_job_set_start_time(job->iface, p.start_time);
-    bp_job_set_cancelable(job->iface, TRUE);
-    g_signal_connect(job->iface, "handle-cancel", G_CALLBACK(bp_backup_handle_cancel), job);
-    g_signal_connect(job->iface, "handle-finish", G_CALLBACK(bp_backup_handle_finish), job);
-    bp_object_skeleton_set_job(job->object, job->iface);
-    g_dbus_object_manager_server_export(daemon->objman, G_DBUS_OBJECT_SKELETON(job->object));
-    jobs[0] = job->path;
+    bp_job_object_publish(&job->pub, daemon,
+                          g_strdup_printf(BP_DBUS_JOB_PATH "/%" G_GINT64_FORMAT, p.backup_id),
+                          bp_backup_op_is_pull(op) ? "backup-pull" : "backup-push",
+                          bp_daemon_domain_get_path(job->dom), (const char *const *) disks,
+                          p.start_time);
+    g_signal_connect(job->pub.iface, "handle-cancel", G_CALLBACK(bp_backup_handle_cancel), job);
+    g_signal_connect(job->pub.iface, "handle-finish", G_CALLBACK(bp_backup_handle_finish), job);
+    jobs[0] = job->pub.path;
     bp_domain_set_jobs(bp_daemon_domain_get_iface(job->dom), jobs);
-    job->last_time = g_get_real_time();
-    bp_backup_job_tick(job);
-    job->timer = g_timeout_add(250, bp_backup_job_tick, job);
+    bp_job_object_start_ticks(&job->pub, bp_backup_job_tick, job);
     bp_log_domain(G_LOG_LEVEL_MESSAGE, bp_daemon_domain_get_name(job->dom),
                   "backup %" G_GINT64_FORMAT " started", p.backup_id);
-    bp_method_return(args, g_variant_new("(o)", job->path));
+    bp_method_return(args, g_variant_new("(o)", job->pub.path));
     bp_daemon_domain_op_done(job->dom);
 }
 
@@ -274,10 +240,10 @@ bp_backup_done_cb(GObject *source G_GNUC_UNUSED, GAsyncResult *result, gpointer 
         pull = bp_backup_op_is_pull(job->op);
         bp_backup_op_get_progress(job->op, &p);
         fallback = bp_backup_op_get_fallback_disks(job->op);
-        if (job->iface)
+        if (job->pub.iface)
             bp_backup_job_tick(job);
     }
-    g_clear_handle_id(&job->timer, g_source_remove);
+    g_clear_handle_id(&job->pub.timer, g_source_remove);
     id = bp_backup_ops_begin_finish(result, &err);
     job->op = NULL;
     cancelled = g_error_matches(err, G_IO_ERROR, G_IO_ERROR_CANCELLED);
@@ -321,11 +287,7 @@ bp_backup_done_cb(GObject *source G_GNUC_UNUSED, GAsyncResult *result, gpointer 
                   bp_daemon_domain_get_name(dom), "backup %" G_GINT64_FORMAT " %s%s%s",
                   id > 0 ? id : p.backup_id, err ? "failed: " : "completed",
                   err ? err->message : "", "");
-    bp_job_set_state(job->iface, !err ? "completed" : cancelled ? "cancelled" : "failed");
-    bp_job_set_cancelable(job->iface, FALSE);
-    g_dbus_interface_skeleton_flush(G_DBUS_INTERFACE_SKELETON(job->iface));
-    bp_job_emit_completed(job->iface, !err, err ? err->message : "");
-    g_dbus_object_manager_server_unexport(daemon->objman, job->path);
+    bp_job_object_complete(&job->pub, daemon, err);
     bp_domain_set_jobs(bp_daemon_domain_get_iface(dom), none);
     g_object_steal_data(G_OBJECT(dom), BP_BACKUP_KEY);
     bp_backup_job_free(job);
@@ -398,10 +360,8 @@ bp_backup_handle_begin(BpDomain *iface G_GNUC_UNUSED, GDBusMethodInvocation *inv
     xmls[1] = g_strdup(checkpoint_xml);
     g_object_set_data_full(G_OBJECT(invocation), BP_BACKUP_KEY, xmls,
                            (GDestroyNotify) g_strfreev);
-    bp_method_authorize(bp_method_args_new(bp_daemon_domain_get_daemon(dom), invocation,
-                                           dom, options),
-                        bp_options_begin, BP_AUTH_MANAGE, bp_backup_begin_authorized);
-    return G_DBUS_METHOD_INVOCATION_HANDLED;
+    return bp_daemon_domain_authorize(dom, invocation, options, NULL, bp_options_begin,
+                                      BP_AUTH_MANAGE, bp_backup_begin_authorized);
 }
 
 
@@ -466,7 +426,7 @@ bp_backup_abort_authorized(BpMethodArgs *args)
 {
     BpBackupJob *job = bp_backup_job_get(BP_DAEMON_DOMAIN(args->target));
 
-    if (!job || !job->op || job->args || !bp_job_get_cancelable(job->iface)) {
+    if (!job || !job->op || job->args || !bp_job_get_cancelable(job->pub.iface)) {
         bp_method_fail_literal(args, BP_ERROR_OPERATION_INVALID,
                                _("no backup job to abort on this domain"));
         return;
@@ -546,11 +506,8 @@ bp_backup_list_authorized(BpMethodArgs *args)
     fn(BpDomain *iface G_GNUC_UNUSED, GDBusMethodInvocation *invocation, \
        GVariant *options, gpointer user_data) \
     { \
-        BpDaemonDomain *dom = user_data; \
-        bp_method_authorize(bp_method_args_new(bp_daemon_domain_get_daemon(dom), \
-                                               invocation, dom, options), \
-                            opts, action, authorized); \
-        return G_DBUS_METHOD_INVOCATION_HANDLED; \
+        return bp_daemon_domain_authorize(user_data, invocation, options, NULL, opts, \
+                                          action, authorized); \
     }
 
 BP_BACKUP_HANDLER(bp_backup_handle_get_xml, bp_options_none, BP_AUTH_READ,
@@ -571,12 +528,9 @@ bp_backup_handle_job_info(BpDomain *iface G_GNUC_UNUSED, GDBusMethodInvocation *
     /* Reading the completed record discards it, which needs manage. */
     g_variant_lookup(options, "completed", "b", &completed);
     g_variant_lookup(options, "keep-completed", "b", &keep);
-    bp_method_authorize(bp_method_args_new(bp_daemon_domain_get_daemon(dom), invocation,
-                                           dom, options),
-                        bp_options_job_info,
-                        completed && !keep ? BP_AUTH_MANAGE : BP_AUTH_READ,
-                        bp_backup_job_info_authorized);
-    return G_DBUS_METHOD_INVOCATION_HANDLED;
+    return bp_daemon_domain_authorize(dom, invocation, options, NULL, bp_options_job_info,
+                                      completed && !keep ? BP_AUTH_MANAGE : BP_AUTH_READ,
+                                      bp_backup_job_info_authorized);
 }
 
 

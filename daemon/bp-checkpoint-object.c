@@ -9,22 +9,15 @@
 #include "bp-domain-object.h"
 #include "bp-log.h"
 #include "bp-method.h"
+#include "bp-object-table.h"
 #include "jobs/bp-checkpoint-ops.h"
 #include "util/bp-error.h"
 #include "util/bp-i18n.h"
 
-/* One exported checkpoint. */
-typedef struct {
-    BpCheckpointTable *table;   /* not owned */
-    char *name;
-    char *path;
-    BpObjectSkeleton *object;
-    BpCheckpoint *iface;
-} BpCheckpointObj;
-
+/* Wraps the objects so that bp-domain-object.c keeps its own type. */
 struct _BpCheckpointTable {
     BpDaemonDomain *dom;        /* not owned: it owns the table */
-    GHashTable *objects;        /* name -> BpCheckpointObj* */
+    BpObjectTable *objects;     /* of checkpoint objects */
 };
 
 static const char *const bp_checkpoint_read_methods[] = {
@@ -67,66 +60,7 @@ bp_checkpoint_domain(BpMethodArgs *args)
 
 /* ---- the table ------------------------------------------------------------- */
 
-static void bp_checkpoint_connect_methods(BpCheckpointObj *obj);
-
-
-static void
-bp_checkpoint_obj_free(BpCheckpointObj *obj)
-{
-    if (obj->iface)
-        g_signal_handlers_disconnect_by_data(obj->iface, obj);
-    g_clear_object(&obj->iface);
-    g_clear_object(&obj->object);
-    g_free(obj->name);
-    g_free(obj->path);
-    g_free(obj);
-}
-
-
-BpCheckpointTable *
-bp_checkpoint_table_new(BpDaemonDomain *dom)
-{
-    BpCheckpointTable *table = g_new0(BpCheckpointTable, 1);
-
-    table->dom = dom;
-    table->objects = g_hash_table_new_full(g_str_hash, g_str_equal, NULL,
-                                           (GDestroyNotify) bp_checkpoint_obj_free);
-    return table;
-}
-
-
-void
-bp_checkpoint_table_free(BpCheckpointTable *table)
-{
-    if (!table)
-        return;
-    g_hash_table_unref(table->objects);
-    g_free(table);
-}
-
-
-static void
-bp_checkpoint_unexport(BpCheckpointTable *table, BpCheckpointObj *obj)
-{
-    BpDaemon *daemon = bp_daemon_domain_get_daemon(table->dom);
-
-    if (daemon->objman)
-        g_dbus_object_manager_server_unexport(daemon->objman, obj->path);
-}
-
-
-void
-bp_checkpoint_table_clear(BpCheckpointTable *table)
-{
-    GHashTableIter iter;
-    gpointer value;
-
-    g_hash_table_iter_init(&iter, table->objects);
-    while (g_hash_table_iter_next(&iter, NULL, &value)) {
-        bp_checkpoint_unexport(table, value);
-        g_hash_table_iter_remove(&iter);
-    }
-}
+static void bp_checkpoint_connect_methods(BpObjectEntry *obj);
 
 
 /* The State property for a catalogue state. */
@@ -149,21 +83,22 @@ bp_checkpoint_state_name(BpStoreCheckpointState state)
 
 
 static void
-bp_checkpoint_obj_update(BpCheckpointTable *table, BpCheckpointObj *obj,
-                         const BpStoreCheckpoint *row)
+bp_checkpoint_obj_update(BpObjectEntry *obj, gconstpointer data)
 {
-    const char *dompath = bp_daemon_domain_get_path(table->dom);
+    const BpStoreCheckpoint *row = data;
+    BpCheckpoint *iface = BP_CHECKPOINT(obj->iface);
+    const char *dompath = bp_daemon_domain_get_path(obj->dom);
     g_autofree char *parent = row->parent ? bp_daemon_domain_checkpoint_path(dompath,
                                                                              row->parent)
                                           : g_strdup("/");
     GVariantBuilder disks;
 
-    bp_checkpoint_set_parent(obj->iface, parent);
-    bp_checkpoint_set_creation_time(obj->iface, (guint64) MAX(row->creation_time, 0));
-    bp_checkpoint_set_description(obj->iface, row->description ? row->description : "");
-    bp_checkpoint_set_is_current(obj->iface, row->current);
-    bp_checkpoint_set_state(obj->iface, bp_checkpoint_state_name(row->state));
-    bp_checkpoint_set_state_reason(obj->iface,
+    bp_checkpoint_set_parent(iface, parent);
+    bp_checkpoint_set_creation_time(iface, (guint64) MAX(row->creation_time, 0));
+    bp_checkpoint_set_description(iface, row->description ? row->description : "");
+    bp_checkpoint_set_is_current(iface, row->current);
+    bp_checkpoint_set_state(iface, bp_checkpoint_state_name(row->state));
+    bp_checkpoint_set_state_reason(iface,
                                    row->state == BP_STORE_CHECKPOINT_BROKEN && row->reason
                                    ? row->reason : "");
     g_variant_builder_init(&disks, G_VARIANT_TYPE("a(sss)"));
@@ -174,26 +109,63 @@ bp_checkpoint_obj_update(BpCheckpointTable *table, BpCheckpointObj *obj,
                               disk->included ? "bitmap" : "no",
                               disk->included && disk->bitmap ? disk->bitmap : "");
     }
-    bp_checkpoint_set_disks(obj->iface, g_variant_builder_end(&disks));
+    bp_checkpoint_set_disks(iface, g_variant_builder_end(&disks));
 }
 
 
-static BpCheckpointObj *
-bp_checkpoint_obj_new(BpCheckpointTable *table, const char *name)
+static void
+bp_checkpoint_obj_init(BpObjectEntry *obj)
 {
-    BpCheckpointObj *obj = g_new0(BpCheckpointObj, 1);
-    const char *dompath = bp_daemon_domain_get_path(table->dom);
+    BpCheckpoint *iface = bp_checkpoint_skeleton_new();
 
-    obj->table = table;
-    obj->name = g_strdup(name);
-    obj->path = bp_daemon_domain_checkpoint_path(dompath, name);
-    obj->object = bp_object_skeleton_new(obj->path);
-    obj->iface = bp_checkpoint_skeleton_new();
-    bp_checkpoint_set_name(obj->iface, name);
-    bp_checkpoint_set_domain(obj->iface, dompath);
+    obj->iface = G_DBUS_INTERFACE_SKELETON(iface);
+    bp_checkpoint_set_name(iface, obj->name);
+    bp_checkpoint_set_domain(iface, bp_daemon_domain_get_path(obj->dom));
     bp_checkpoint_connect_methods(obj);
-    bp_object_skeleton_set_checkpoint(obj->object, obj->iface);
-    return obj;
+    bp_object_skeleton_set_checkpoint(obj->object, iface);
+}
+
+
+static const char *
+bp_checkpoint_row_name(gconstpointer row)
+{
+    return ((const BpStoreCheckpoint *) row)->name;
+}
+
+
+static const BpObjectTableClass bp_checkpoint_table_class = {
+    .path = bp_daemon_domain_checkpoint_path,
+    .init = bp_checkpoint_obj_init,
+    .update = bp_checkpoint_obj_update,
+    .row_name = bp_checkpoint_row_name,
+};
+
+
+BpCheckpointTable *
+bp_checkpoint_table_new(BpDaemonDomain *dom)
+{
+    BpCheckpointTable *table = g_new0(BpCheckpointTable, 1);
+
+    table->dom = dom;
+    table->objects = bp_object_table_new(dom, &bp_checkpoint_table_class);
+    return table;
+}
+
+
+void
+bp_checkpoint_table_free(BpCheckpointTable *table)
+{
+    if (!table)
+        return;
+    bp_object_table_free(table->objects);
+    g_free(table);
+}
+
+
+void
+bp_checkpoint_table_clear(BpCheckpointTable *table)
+{
+    bp_object_table_clear(table->objects);
 }
 
 
@@ -204,10 +176,8 @@ bp_checkpoint_table_sync(BpCheckpointTable *table)
     BpDaemon *daemon = bp_daemon_domain_get_daemon(dom);
     g_autoptr(GError) err = NULL;
     g_autoptr(GPtrArray) rows = NULL;
-    g_autoptr(GHashTable) seen = g_hash_table_new(g_str_hash, g_str_equal);
-    g_autofree char *current = NULL;
-    GHashTableIter iter;
-    gpointer key, value;
+    const BpStoreCheckpoint *current_row = NULL;
+    const char *current;
 
     rows = bp_store_checkpoint_list(daemon->store, bp_daemon_domain_get_id(dom),
                                     BP_STORE_CHECKPOINTS_ALL, NULL,
@@ -219,30 +189,11 @@ bp_checkpoint_table_sync(BpCheckpointTable *table)
     }
     for (guint i = 0; i < rows->len; i++) {
         const BpStoreCheckpoint *row = g_ptr_array_index(rows, i);
-        BpCheckpointObj *obj = g_hash_table_lookup(table->objects, row->name);
-        gboolean fresh = obj == NULL;
 
-        if (fresh) {
-            obj = bp_checkpoint_obj_new(table, row->name);
-            g_hash_table_insert(table->objects, obj->name, obj);
-        }
-        bp_checkpoint_obj_update(table, obj, row);
-        if (fresh)
-            g_dbus_object_manager_server_export(daemon->objman,
-                                                G_DBUS_OBJECT_SKELETON(obj->object));
-        else
-            g_dbus_interface_skeleton_flush(G_DBUS_INTERFACE_SKELETON(obj->iface));
-        g_hash_table_add(seen, obj->name);
         if (row->current)
-            current = g_strdup(obj->path);
+            current_row = row;
     }
-    g_hash_table_iter_init(&iter, table->objects);
-    while (g_hash_table_iter_next(&iter, &key, &value)) {
-        if (g_hash_table_contains(seen, key))
-            continue;
-        bp_checkpoint_unexport(table, value);
-        g_hash_table_iter_remove(&iter);
-    }
+    current = bp_object_table_sync(table->objects, rows, current_row);
     bp_domain_set_current_checkpoint(bp_daemon_domain_get_iface(dom), current ? current : "/");
     g_dbus_interface_skeleton_flush(G_DBUS_INTERFACE_SKELETON(bp_daemon_domain_get_iface(dom)));
 }
@@ -400,13 +351,9 @@ bp_checkpoint_handle_create(BpDomain *iface G_GNUC_UNUSED, GDBusMethodInvocation
                             const char *xml, GVariant *options, gpointer user_data)
 {
     BpDaemonDomain *dom = user_data;
-    BpMethodArgs *args = bp_method_args_new(bp_daemon_domain_get_daemon(dom), invocation,
-                                            dom, options);
 
-    args->arg = g_strdup(xml);
-    bp_method_authorize(args, bp_options_create, BP_AUTH_MANAGE,
-                        bp_checkpoint_create_authorized);
-    return G_DBUS_METHOD_INVOCATION_HANDLED;
+    return bp_daemon_domain_authorize(dom, invocation, options, xml, bp_options_create,
+                                      BP_AUTH_MANAGE, bp_checkpoint_create_authorized);
 }
 
 
@@ -435,12 +382,9 @@ bp_checkpoint_handle_lookup(BpDomain *iface G_GNUC_UNUSED, GDBusMethodInvocation
                             const char *name, GVariant *options, gpointer user_data)
 {
     BpDaemonDomain *dom = user_data;
-    BpMethodArgs *args = bp_method_args_new(bp_daemon_domain_get_daemon(dom), invocation,
-                                            dom, options);
 
-    args->arg = g_strdup(name);
-    bp_method_authorize(args, bp_options_none, BP_AUTH_READ, bp_checkpoint_lookup_authorized);
-    return G_DBUS_METHOD_INVOCATION_HANDLED;
+    return bp_daemon_domain_authorize(dom, invocation, options, name, bp_options_none,
+                                      BP_AUTH_READ, bp_checkpoint_lookup_authorized);
 }
 
 
@@ -479,10 +423,8 @@ bp_checkpoint_handle_list(BpDomain *iface G_GNUC_UNUSED, GDBusMethodInvocation *
 {
     BpDaemonDomain *dom = user_data;
 
-    bp_method_authorize(bp_method_args_new(bp_daemon_domain_get_daemon(dom), invocation,
-                                           dom, options),
-                        bp_options_list, BP_AUTH_READ, bp_checkpoint_list_authorized);
-    return G_DBUS_METHOD_INVOCATION_HANDLED;
+    return bp_daemon_domain_authorize(dom, invocation, options, NULL, bp_options_list,
+                                      BP_AUTH_READ, bp_checkpoint_list_authorized);
 }
 
 
@@ -555,32 +497,21 @@ bp_checkpoint_xml_authorized(BpMethodArgs *args)
 }
 
 
-/* The arguments of a Checkpoint method: its domain is the target, its
- * name the string argument. */
-static BpMethodArgs *
-bp_checkpoint_args(BpCheckpointObj *obj, GDBusMethodInvocation *invocation, GVariant *options)
-{
-    BpDaemonDomain *dom = obj->table->dom;
-    BpMethodArgs *args = bp_method_args_new(bp_daemon_domain_get_daemon(dom), invocation,
-                                            dom, options);
-
-    args->arg = g_strdup(obj->name);
-    return args;
-}
-
-
+/* The Checkpoint methods' handlers: the call's target is the domain, its
+ * string argument the checkpoint's name. */
 static gboolean
 bp_checkpoint_handle_get_xml_desc(BpCheckpoint *iface G_GNUC_UNUSED,
                                   GDBusMethodInvocation *invocation,
                                   GVariant *options, gpointer user_data)
 {
+    BpObjectEntry *obj = user_data;
     gboolean secure = FALSE;
 
     /* Secrets are for those who may change the domain anyway. */
     g_variant_lookup(options, "security-info", "b", &secure);
-    bp_method_authorize(bp_checkpoint_args(user_data, invocation, options), bp_options_xml,
-                        secure ? BP_AUTH_MANAGE : BP_AUTH_READ, bp_checkpoint_xml_authorized);
-    return G_DBUS_METHOD_INVOCATION_HANDLED;
+    return bp_daemon_domain_authorize(obj->dom, invocation, options, obj->name, bp_options_xml,
+                                      secure ? BP_AUTH_MANAGE : BP_AUTH_READ,
+                                      bp_checkpoint_xml_authorized);
 }
 
 
@@ -640,9 +571,11 @@ bp_checkpoint_handle_delete(BpCheckpoint *iface G_GNUC_UNUSED,
                             GDBusMethodInvocation *invocation,
                             GVariant *options, gpointer user_data)
 {
-    bp_method_authorize(bp_checkpoint_args(user_data, invocation, options), bp_options_delete,
-                        BP_AUTH_MANAGE, bp_checkpoint_delete_authorized);
-    return G_DBUS_METHOD_INVOCATION_HANDLED;
+    BpObjectEntry *obj = user_data;
+
+    return bp_daemon_domain_authorize(obj->dom, invocation, options, obj->name,
+                                      bp_options_delete, BP_AUTH_MANAGE,
+                                      bp_checkpoint_delete_authorized);
 }
 
 
@@ -677,9 +610,10 @@ bp_checkpoint_handle_get_parent(BpCheckpoint *iface G_GNUC_UNUSED,
                                 GDBusMethodInvocation *invocation,
                                 GVariant *options, gpointer user_data)
 {
-    bp_method_authorize(bp_checkpoint_args(user_data, invocation, options), bp_options_none,
-                        BP_AUTH_READ, bp_checkpoint_parent_authorized);
-    return G_DBUS_METHOD_INVOCATION_HANDLED;
+    BpObjectEntry *obj = user_data;
+
+    return bp_daemon_domain_authorize(obj->dom, invocation, options, obj->name, bp_options_none,
+                                      BP_AUTH_READ, bp_checkpoint_parent_authorized);
 }
 
 
@@ -688,16 +622,18 @@ bp_checkpoint_handle_list_children(BpCheckpoint *iface G_GNUC_UNUSED,
                                    GDBusMethodInvocation *invocation,
                                    GVariant *options, gpointer user_data)
 {
-    bp_method_authorize(bp_checkpoint_args(user_data, invocation, options),
-                        bp_options_children, BP_AUTH_READ, bp_checkpoint_list_authorized);
-    return G_DBUS_METHOD_INVOCATION_HANDLED;
+    BpObjectEntry *obj = user_data;
+
+    return bp_daemon_domain_authorize(obj->dom, invocation, options, obj->name,
+                                      bp_options_children, BP_AUTH_READ,
+                                      bp_checkpoint_list_authorized);
 }
 
 
 static void
-bp_checkpoint_connect_methods(BpCheckpointObj *obj)
+bp_checkpoint_connect_methods(BpObjectEntry *obj)
 {
-    BpDaemon *daemon = bp_daemon_domain_get_daemon(obj->table->dom);
+    BpDaemon *daemon = bp_daemon_domain_get_daemon(obj->dom);
 
     g_signal_connect(obj->iface, "handle-get-xml-desc",
                      G_CALLBACK(bp_checkpoint_handle_get_xml_desc), obj);

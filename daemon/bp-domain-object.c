@@ -852,3 +852,16 @@ bp_daemon_domain_class_init(BpDaemonDomainClass *klass)
     object_class->dispose = bp_daemon_domain_dispose;
     object_class->finalize = bp_daemon_domain_finalize;
 }
+
+
+gboolean
+bp_daemon_domain_authorize(BpDaemonDomain *dom, GDBusMethodInvocation *invocation,
+                           GVariant *options, const char *arg, const BpMethodOption *allowed,
+                           BpAuthAction action, BpMethodFunc func)
+{
+    BpMethodArgs *args = bp_method_args_new(dom->daemon, invocation, dom, options);
+
+    args->arg = g_strdup(arg);
+    bp_method_authorize(args, allowed, action, func);
+    return G_DBUS_METHOD_INVOCATION_HANDLED;
+}

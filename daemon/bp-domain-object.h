@@ -78,4 +78,16 @@ BpBlockAccess *bp_daemon_domain_block_access(BpDaemonDomain *dom, GError **error
 /* The path of checkpoint @name of the domain at @domain_path. */
 char *bp_daemon_domain_checkpoint_path(const char *domain_path, const char *name);
 
+/*
+ * The body of a "handle-*" handler of a method called on @dom (or on an
+ * object of it): packs the call, with @arg (copied; NULL for none) as
+ * args->arg, and hands it to bp_method_authorize() with @allowed,
+ * @action and @func.  Returns G_DBUS_METHOD_INVOCATION_HANDLED, for the
+ * handler to return.
+ */
+gboolean bp_daemon_domain_authorize(BpDaemonDomain *dom, GDBusMethodInvocation *invocation,
+                                    GVariant *options, const char *arg,
+                                    const BpMethodOption *allowed, BpAuthAction action,
+                                    BpMethodFunc func);
+
 G_END_DECLS

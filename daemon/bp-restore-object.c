@@ -12,6 +12,7 @@
 #include <config.h>
 
 #include "bp-daemon.h"
+#include "bp-job-object.h"
 #include "bp-log.h"
 #include "bp-restore-object.h"
 #include "jobs/bp-restore.h"
@@ -23,13 +24,8 @@
 typedef struct {
     BpDaemonDomain *dom;        /* a reference */
     BpRestoreOp *op;            /* NULL once ended */
-    char *path;
     char *target;
-    BpObjectSkeleton *object;
-    BpJob *iface;
-    guint timer;
-    guint64 last_bytes;
-    gint64 last_time;
+    BpJobObject pub;            /* its Job object */
 } BpRestoreJob;
 
 static const BpMethodOption bp_options_restore[] = {
@@ -47,15 +43,9 @@ static GHashTable *bp_restore_jobs;
 static void
 bp_restore_job_free(BpRestoreJob *job)
 {
-    if (job->path && bp_restore_jobs)
-        g_hash_table_remove(bp_restore_jobs, job->path);
-    if (job->timer)
-        g_source_remove(job->timer);
-    if (job->iface)
-        g_signal_handlers_disconnect_by_data(job->iface, job);
-    g_clear_object(&job->iface);
-    g_clear_object(&job->object);
-    g_free(job->path);
+    if (job->pub.path && bp_restore_jobs)
+        g_hash_table_remove(bp_restore_jobs, job->pub.path);
+    bp_job_object_clear(&job->pub, job);
     g_free(job->target);
     g_object_unref(job->dom);
     g_free(job);
@@ -66,22 +56,12 @@ static gboolean
 bp_restore_job_tick(gpointer data)
 {
     BpRestoreJob *job = data;
-    gint64 now = g_get_real_time();
-    guint64 processed, total, rate = 0;
+    guint64 processed, total;
 
     if (!job->op)
         return G_SOURCE_CONTINUE;
     bp_restore_op_get_progress(job->op, &processed, &total);
-    if (now > job->last_time && processed >= job->last_bytes)
-        rate = (processed - job->last_bytes) * G_USEC_PER_SEC / (now - job->last_time);
-    job->last_bytes = processed;
-    job->last_time = now;
-    bp_job_set_bytes_processed(job->iface, processed);
-    bp_job_set_bytes_total(job->iface, total);
-    bp_job_set_rate(job->iface, rate);
-    bp_job_set_expected_end_time(job->iface, rate && total > processed ?
-                                 now + (gint64) ((total - processed) * G_USEC_PER_SEC / rate)
-                                 : 0);
+    bp_job_object_progress(&job->pub, processed, total);
     return G_SOURCE_CONTINUE;
 }
 
@@ -92,20 +72,14 @@ bp_restore_done_cb(GObject *source G_GNUC_UNUSED, GAsyncResult *result, gpointer
     BpRestoreJob *job = data;
     BpDaemon *daemon = bp_daemon_domain_get_daemon(job->dom);
     g_autoptr(GError) err = NULL;
-    gboolean cancelled;
 
     bp_restore_job_tick(job);
     job->op = NULL;
     bp_restore_finish(result, &err);
-    cancelled = g_error_matches(err, G_IO_ERROR, G_IO_ERROR_CANCELLED);
     bp_log_domain(err ? G_LOG_LEVEL_WARNING : G_LOG_LEVEL_MESSAGE,
                   bp_daemon_domain_get_name(job->dom), "restore into %s %s%s", job->target,
                   err ? "failed: " : "completed", err ? err->message : "");
-    bp_job_set_state(job->iface, !err ? "completed" : cancelled ? "cancelled" : "failed");
-    bp_job_set_cancelable(job->iface, FALSE);
-    g_dbus_interface_skeleton_flush(G_DBUS_INTERFACE_SKELETON(job->iface));
-    bp_job_emit_completed(job->iface, !err, err ? err->message : "");
-    g_dbus_object_manager_server_unexport(daemon->objman, job->path);
+    bp_job_object_complete(&job->pub, daemon, err);
     bp_restore_job_free(job);
 }
 
@@ -116,14 +90,13 @@ bp_restore_cancel_authorized(BpMethodArgs *args)
     const char *path = g_dbus_method_invocation_get_object_path(args->invocation);
     BpRestoreJob *job = bp_restore_jobs ? g_hash_table_lookup(bp_restore_jobs, path) : NULL;
 
-    if (!job || !job->op || !bp_job_get_cancelable(job->iface)) {
+    if (!job || !job->op || !bp_job_get_cancelable(job->pub.iface)) {
         bp_method_fail_literal(args, BP_ERROR_OPERATION_INVALID,
                                _("the restore job cannot be cancelled now"));
         return;
     }
     bp_restore_op_cancel(job->op);
-    bp_job_set_state(job->iface, "cancelling");
-    bp_job_set_cancelable(job->iface, FALSE);
+    bp_job_object_cancelling(&job->pub);
     bp_method_return(args, NULL);
 }
 
@@ -136,10 +109,8 @@ bp_restore_handle_cancel(BpJob *iface G_GNUC_UNUSED, GDBusMethodInvocation *invo
 
     /* The job may end while polkit decides: the authorised part looks
      * it up again by path. */
-    bp_method_authorize(bp_method_args_new(bp_daemon_domain_get_daemon(job->dom), invocation,
-                                           job->dom, options),
-                        bp_options_none, BP_AUTH_MANAGE, bp_restore_cancel_authorized);
-    return G_DBUS_METHOD_INVOCATION_HANDLED;
+    return bp_daemon_domain_authorize(job->dom, invocation, options, NULL, bp_options_none,
+                                      BP_AUTH_MANAGE, bp_restore_cancel_authorized);
 }
 
 
@@ -188,29 +159,20 @@ bp_restore_authorized(BpMethodArgs *args)
         return;
     }
 
-    job->path = g_strdup_printf(BP_DBUS_RESTORE_PATH "%u", ++bp_restore_serial);
+    disks[0] = disk;
+    bp_job_object_publish(&job->pub, daemon,
+                          g_strdup_printf(BP_DBUS_RESTORE_PATH "%u", ++bp_restore_serial),
+                          "restore", bp_daemon_domain_get_path(dom), disks, g_get_real_time());
     if (!bp_restore_jobs)
         bp_restore_jobs = g_hash_table_new(g_str_hash, g_str_equal);
-    g_hash_table_insert(bp_restore_jobs, job->path, job);
-    job->object = bp_object_skeleton_new(job->path);
-    job->iface = bp_job_skeleton_new();
-    disks[0] = disk;
-    bp_job_set_operation(job->iface, "restore");
-    bp_job_set_domain(job->iface, bp_daemon_domain_get_path(dom));
-    bp_job_set_disks(job->iface, disks);
-    bp_job_set_state(job->iface, "running");
-    bp_job_set_start_time(job->iface, g_get_real_time());
-    bp_job_set_cancelable(job->iface, TRUE);
-    g_signal_connect(job->iface, "handle-cancel", G_CALLBACK(bp_restore_handle_cancel), job);
-    bp_object_skeleton_set_job(job->object, job->iface);
-    g_dbus_object_manager_server_export(daemon->objman, G_DBUS_OBJECT_SKELETON(job->object));
-    job->last_time = g_get_real_time();
-    bp_restore_job_tick(job);
-    job->timer = g_timeout_add(250, bp_restore_job_tick, job);
+    g_hash_table_insert(bp_restore_jobs, job->pub.path, job);
+    g_signal_connect(job->pub.iface, "handle-cancel", G_CALLBACK(bp_restore_handle_cancel),
+                     job);
+    bp_job_object_start_ticks(&job->pub, bp_restore_job_tick, job);
     bp_log_domain(G_LOG_LEVEL_MESSAGE, bp_daemon_domain_get_name(dom),
                   "restore of disk %s from backup %" G_GINT64_FORMAT " into %s started",
                   disk, plan->backup_id, target);
-    bp_method_return(args, g_variant_new("(o)", job->path));
+    bp_method_return(args, g_variant_new("(o)", job->pub.path));
 }
 
 
@@ -221,10 +183,8 @@ bp_restore_handle(BpDomain *iface G_GNUC_UNUSED, GDBusMethodInvocation *invocati
 {
     BpDaemonDomain *dom = user_data;
 
-    bp_method_authorize(bp_method_args_new(bp_daemon_domain_get_daemon(dom), invocation,
-                                           dom, options),
-                        bp_options_restore, BP_AUTH_MANAGE, bp_restore_authorized);
-    return G_DBUS_METHOD_INVOCATION_HANDLED;
+    return bp_daemon_domain_authorize(dom, invocation, options, NULL, bp_options_restore,
+                                      BP_AUTH_MANAGE, bp_restore_authorized);
 }
 
 

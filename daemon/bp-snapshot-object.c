@@ -8,28 +8,13 @@
 #include "bp-domain-object.h"
 #include "bp-log.h"
 #include "bp-method.h"
+#include "bp-object-table.h"
 #include "bp-snapshot-object.h"
 #include "jobs/bp-snapshot-ops.h"
 #include "util/bp-error.h"
 #include "util/bp-i18n.h"
 
 #define BP_SNAPSHOT_TABLE_KEY "bp-snapshot-table"
-
-typedef struct _BpSnapshotTable BpSnapshotTable;
-
-/* One exported snapshot. */
-typedef struct {
-    BpSnapshotTable *table;     /* not owned */
-    char *name;
-    char *path;
-    BpObjectSkeleton *object;
-    BpSnapshot *iface;
-} BpSnapshotObj;
-
-struct _BpSnapshotTable {
-    BpDaemonDomain *dom;        /* not owned: it owns the table */
-    GHashTable *objects;        /* name -> BpSnapshotObj* */
-};
 
 static const char *const bp_snapshot_read_methods[] = { "GetXMLDesc", NULL };
 
@@ -60,78 +45,41 @@ bp_snapshot_object_path(const char *domain_path, const char *name)
 
 /* ---- the table ------------------------------------------------------------- */
 
-static void bp_snapshot_connect_methods(BpSnapshotObj *obj);
+static void bp_snapshot_connect_methods(BpObjectEntry *obj);
 
 
-static void
-bp_snapshot_obj_free(BpSnapshotObj *obj)
-{
-    if (obj->iface)
-        g_signal_handlers_disconnect_by_data(obj->iface, obj);
-    g_clear_object(&obj->iface);
-    g_clear_object(&obj->object);
-    g_free(obj->name);
-    g_free(obj->path);
-    g_free(obj);
-}
-
-
-static void
-bp_snapshot_table_free(BpSnapshotTable *table)
-{
-    g_hash_table_unref(table->objects);
-    g_free(table);
-}
-
-
-static BpSnapshotTable *
+static BpObjectTable *
 bp_snapshot_table_get(BpDaemonDomain *dom)
 {
     return g_object_get_data(G_OBJECT(dom), BP_SNAPSHOT_TABLE_KEY);
 }
 
 
-static void
-bp_snapshot_unexport(BpSnapshotTable *table, BpSnapshotObj *obj)
-{
-    BpDaemon *daemon = bp_daemon_domain_get_daemon(table->dom);
-
-    if (daemon->objman)
-        g_dbus_object_manager_server_unexport(daemon->objman, obj->path);
-}
-
-
 void
 bp_snapshot_table_clear(BpDaemonDomain *dom)
 {
-    BpSnapshotTable *table = bp_snapshot_table_get(dom);
-    GHashTableIter iter;
-    gpointer value;
+    BpObjectTable *table = bp_snapshot_table_get(dom);
 
-    if (!table)
-        return;
-    g_hash_table_iter_init(&iter, table->objects);
-    while (g_hash_table_iter_next(&iter, NULL, &value)) {
-        bp_snapshot_unexport(table, value);
-        g_hash_table_iter_remove(&iter);
-    }
+    if (table)
+        bp_object_table_clear(table);
 }
 
 
 static void
-bp_snapshot_obj_update(BpSnapshotTable *table, BpSnapshotObj *obj,
-                       const BpStoreSnapshot *row)
+bp_snapshot_obj_update(BpObjectEntry *obj, gconstpointer data)
 {
-    const char *dompath = bp_daemon_domain_get_path(table->dom);
+    const BpStoreSnapshot *row = data;
+    BpSnapshot *iface = BP_SNAPSHOT(obj->iface);
+    const char *dompath = bp_daemon_domain_get_path(obj->dom);
     g_autofree char *parent = row->parent ? bp_snapshot_object_path(dompath, row->parent)
                                           : g_strdup("/");
     GVariantBuilder disks;
 
-    bp_snapshot_set_parent(obj->iface, parent);
-    bp_snapshot_set_creation_time(obj->iface, (guint64) MAX(row->creation_time, 0));
-    bp_snapshot_set_description(obj->iface, row->description ? row->description : "");
-    bp_snapshot_set_state(obj->iface, row->state ? row->state : "");
-    bp_snapshot_set_is_current(obj->iface, row->current);
+    bp_snapshot_set_parent(iface, parent);
+    bp_snapshot_set_creation_time(iface, (guint64) MAX(row->creation_time, 0));
+    bp_snapshot_set_description(iface, row->description ? row->description : "");
+    bp_snapshot_set_state(iface, row->state ? row->state : "");
+    bp_snapshot_set_is_current(iface, row->current);
     g_variant_builder_init(&disks, G_VARIANT_TYPE("a(sss)"));
     for (guint i = 0; row->disks && i < row->disks->len; i++) {
         const BpStoreSnapshotDisk *disk = g_ptr_array_index(row->disks, i);
@@ -140,39 +88,45 @@ bp_snapshot_obj_update(BpSnapshotTable *table, BpSnapshotObj *obj,
                               disk->external ? "external" : "no",
                               disk->external && disk->file ? disk->file : "");
     }
-    bp_snapshot_set_disks(obj->iface, g_variant_builder_end(&disks));
+    bp_snapshot_set_disks(iface, g_variant_builder_end(&disks));
 }
 
 
-static BpSnapshotObj *
-bp_snapshot_obj_new(BpSnapshotTable *table, const char *name)
+static void
+bp_snapshot_obj_init(BpObjectEntry *obj)
 {
-    BpSnapshotObj *obj = g_new0(BpSnapshotObj, 1);
-    const char *dompath = bp_daemon_domain_get_path(table->dom);
+    BpSnapshot *iface = bp_snapshot_skeleton_new();
 
-    obj->table = table;
-    obj->name = g_strdup(name);
-    obj->path = bp_snapshot_object_path(dompath, name);
-    obj->object = bp_object_skeleton_new(obj->path);
-    obj->iface = bp_snapshot_skeleton_new();
-    bp_snapshot_set_name(obj->iface, name);
-    bp_snapshot_set_domain(obj->iface, dompath);
+    obj->iface = G_DBUS_INTERFACE_SKELETON(iface);
+    bp_snapshot_set_name(iface, obj->name);
+    bp_snapshot_set_domain(iface, bp_daemon_domain_get_path(obj->dom));
     bp_snapshot_connect_methods(obj);
-    bp_object_skeleton_set_snapshot(obj->object, obj->iface);
-    return obj;
+    bp_object_skeleton_set_snapshot(obj->object, iface);
 }
+
+
+static const char *
+bp_snapshot_row_name(gconstpointer row)
+{
+    return ((const BpStoreSnapshot *) row)->name;
+}
+
+
+static const BpObjectTableClass bp_snapshot_table_class = {
+    .path = bp_snapshot_object_path,
+    .init = bp_snapshot_obj_init,
+    .update = bp_snapshot_obj_update,
+    .row_name = bp_snapshot_row_name,
+};
 
 
 void
 bp_snapshot_table_sync(BpDaemonDomain *dom)
 {
-    BpSnapshotTable *table = bp_snapshot_table_get(dom);
+    BpObjectTable *table = bp_snapshot_table_get(dom);
     BpDaemon *daemon = bp_daemon_domain_get_daemon(dom);
     g_autoptr(GError) err = NULL;
     g_autoptr(GPtrArray) rows = NULL;
-    g_autoptr(GHashTable) seen = g_hash_table_new(g_str_hash, g_str_equal);
-    GHashTableIter iter;
-    gpointer key, value;
 
     if (!table)
         return;
@@ -181,30 +135,7 @@ bp_snapshot_table_sync(BpDaemonDomain *dom)
                       "cannot read the snapshots: %s", err->message);
         return;
     }
-    for (guint i = 0; i < rows->len; i++) {
-        const BpStoreSnapshot *row = g_ptr_array_index(rows, i);
-        BpSnapshotObj *obj = g_hash_table_lookup(table->objects, row->name);
-        gboolean fresh = obj == NULL;
-
-        if (fresh) {
-            obj = bp_snapshot_obj_new(table, row->name);
-            g_hash_table_insert(table->objects, obj->name, obj);
-        }
-        bp_snapshot_obj_update(table, obj, row);
-        if (fresh)
-            g_dbus_object_manager_server_export(daemon->objman,
-                                                G_DBUS_OBJECT_SKELETON(obj->object));
-        else
-            g_dbus_interface_skeleton_flush(G_DBUS_INTERFACE_SKELETON(obj->iface));
-        g_hash_table_add(seen, obj->name);
-    }
-    g_hash_table_iter_init(&iter, table->objects);
-    while (g_hash_table_iter_next(&iter, &key, &value)) {
-        if (g_hash_table_contains(seen, key))
-            continue;
-        bp_snapshot_unexport(table, value);
-        g_hash_table_iter_remove(&iter);
-    }
+    bp_object_table_sync(table, rows, NULL);
 }
 
 
@@ -320,13 +251,9 @@ bp_snapshot_handle_create(BpDomain *iface G_GNUC_UNUSED, GDBusMethodInvocation *
                           const char *xml, GVariant *options, gpointer user_data)
 {
     BpDaemonDomain *dom = user_data;
-    BpMethodArgs *args = bp_method_args_new(bp_daemon_domain_get_daemon(dom), invocation,
-                                            dom, options);
 
-    args->arg = g_strdup(xml);
-    bp_method_authorize(args, bp_options_create, BP_AUTH_MANAGE,
-                        bp_snapshot_create_authorized);
-    return G_DBUS_METHOD_INVOCATION_HANDLED;
+    return bp_daemon_domain_authorize(dom, invocation, options, xml, bp_options_create,
+                                      BP_AUTH_MANAGE, bp_snapshot_create_authorized);
 }
 
 
@@ -355,12 +282,9 @@ bp_snapshot_handle_lookup(BpDomain *iface G_GNUC_UNUSED, GDBusMethodInvocation *
                           const char *name, GVariant *options, gpointer user_data)
 {
     BpDaemonDomain *dom = user_data;
-    BpMethodArgs *args = bp_method_args_new(bp_daemon_domain_get_daemon(dom), invocation,
-                                            dom, options);
 
-    args->arg = g_strdup(name);
-    bp_method_authorize(args, bp_options_none, BP_AUTH_READ, bp_snapshot_lookup_authorized);
-    return G_DBUS_METHOD_INVOCATION_HANDLED;
+    return bp_daemon_domain_authorize(dom, invocation, options, name, bp_options_none,
+                                      BP_AUTH_READ, bp_snapshot_lookup_authorized);
 }
 
 
@@ -395,23 +319,17 @@ bp_snapshot_handle_list(BpDomain *iface G_GNUC_UNUSED, GDBusMethodInvocation *in
 {
     BpDaemonDomain *dom = user_data;
 
-    bp_method_authorize(bp_method_args_new(bp_daemon_domain_get_daemon(dom), invocation,
-                                           dom, options),
-                        bp_options_none, BP_AUTH_READ, bp_snapshot_list_authorized);
-    return G_DBUS_METHOD_INVOCATION_HANDLED;
+    return bp_daemon_domain_authorize(dom, invocation, options, NULL, bp_options_none,
+                                      BP_AUTH_READ, bp_snapshot_list_authorized);
 }
 
 
 void
 bp_snapshot_connect_domain_methods(BpDaemonDomain *dom, BpDomain *iface)
 {
-    BpSnapshotTable *table = g_new0(BpSnapshotTable, 1);
-
-    table->dom = dom;
-    table->objects = g_hash_table_new_full(g_str_hash, g_str_equal, NULL,
-                                           (GDestroyNotify) bp_snapshot_obj_free);
-    g_object_set_data_full(G_OBJECT(dom), BP_SNAPSHOT_TABLE_KEY, table,
-                           (GDestroyNotify) bp_snapshot_table_free);
+    g_object_set_data_full(G_OBJECT(dom), BP_SNAPSHOT_TABLE_KEY,
+                           bp_object_table_new(dom, &bp_snapshot_table_class),
+                           (GDestroyNotify) bp_object_table_free);
     g_signal_connect(iface, "handle-snapshot-create",
                      G_CALLBACK(bp_snapshot_handle_create), dom);
     g_signal_connect(iface, "handle-snapshot-lookup-by-name",
@@ -422,18 +340,6 @@ bp_snapshot_connect_domain_methods(BpDaemonDomain *dom, BpDomain *iface)
 
 
 /* ---- Snapshot.GetXMLDesc and Delete ------------------------------------------------ */
-
-static BpMethodArgs *
-bp_snapshot_args(BpSnapshotObj *obj, GDBusMethodInvocation *invocation, GVariant *options)
-{
-    BpDaemonDomain *dom = obj->table->dom;
-    BpMethodArgs *args = bp_method_args_new(bp_daemon_domain_get_daemon(dom), invocation,
-                                            dom, options);
-
-    args->arg = g_strdup(obj->name);
-    return args;
-}
-
 
 static void
 bp_snapshot_xml_authorized(BpMethodArgs *args)
@@ -456,9 +362,10 @@ bp_snapshot_handle_get_xml_desc(BpSnapshot *iface G_GNUC_UNUSED,
                                 GDBusMethodInvocation *invocation,
                                 GVariant *options, gpointer user_data)
 {
-    bp_method_authorize(bp_snapshot_args(user_data, invocation, options), bp_options_xml,
-                        BP_AUTH_READ, bp_snapshot_xml_authorized);
-    return G_DBUS_METHOD_INVOCATION_HANDLED;
+    BpObjectEntry *obj = user_data;
+
+    return bp_daemon_domain_authorize(obj->dom, invocation, options, obj->name, bp_options_xml,
+                                      BP_AUTH_READ, bp_snapshot_xml_authorized);
 }
 
 
@@ -504,16 +411,18 @@ static gboolean
 bp_snapshot_handle_delete(BpSnapshot *iface G_GNUC_UNUSED, GDBusMethodInvocation *invocation,
                           GVariant *options, gpointer user_data)
 {
-    bp_method_authorize(bp_snapshot_args(user_data, invocation, options), bp_options_delete,
-                        BP_AUTH_MANAGE, bp_snapshot_delete_authorized);
-    return G_DBUS_METHOD_INVOCATION_HANDLED;
+    BpObjectEntry *obj = user_data;
+
+    return bp_daemon_domain_authorize(obj->dom, invocation, options, obj->name,
+                                      bp_options_delete, BP_AUTH_MANAGE,
+                                      bp_snapshot_delete_authorized);
 }
 
 
 static void
-bp_snapshot_connect_methods(BpSnapshotObj *obj)
+bp_snapshot_connect_methods(BpObjectEntry *obj)
 {
-    BpDaemon *daemon = bp_daemon_domain_get_daemon(obj->table->dom);
+    BpDaemon *daemon = bp_daemon_domain_get_daemon(obj->dom);
 
     g_signal_connect(obj->iface, "handle-get-xml-desc",
                      G_CALLBACK(bp_snapshot_handle_get_xml_desc), obj);

@@ -17,28 +17,15 @@
 #include "checkpointtest.h"
 #include "jobs/bp-backup-ops.h"
 
-typedef struct {
-    gboolean done;
-    gboolean serving;           /* pull: the exports serve */
-    GError *error;
-} HelperResult;
+/* Pull: whether the exports serve (the point in time has passed). */
+static gboolean helper_serving;
 
 
 static void
-helper_started(BpBackupOp *op, gpointer data)
+helper_started(BpBackupOp *op, gpointer data G_GNUC_UNUSED)
 {
     if (bp_backup_op_is_pull(op))
-        ((HelperResult *) data)->serving = TRUE;
-}
-
-
-static void
-helper_done_cb(GObject *source G_GNUC_UNUSED, GAsyncResult *result, gpointer data)
-{
-    HelperResult *r = data;
-
-    bp_backup_ops_begin_finish(result, &r->error);
-    r->done = TRUE;
+        helper_serving = TRUE;
 }
 
 
@@ -46,7 +33,7 @@ int
 main(int argc, char **argv)
 {
     g_autoptr(CtDomain) d = NULL;
-    HelperResult r = { 0 };
+    CtBackupResult r = { 0 };
     BpBackupProgress p = { 0 };
     BpBackupOp *op;
     gint64 until = 0;
@@ -57,18 +44,16 @@ main(int argc, char **argv)
     }
     d = ct_domain_open(argv[1], argv[2]);
     bp_backup_ops_set_test_speed(1 << 20);
-    op = bp_backup_ops_begin_async(d->store, d->id, d->access, argv[3], argv[4], 0,
-                                   g_get_real_time() / G_USEC_PER_SEC, NULL,
-                                   helper_done_cb, &r);
+    op = ct_backup_begin(d, argv[3], argv[4], 0, &r);
     if (op)
-        bp_backup_op_set_started_func(op, helper_started, &r);
+        bp_backup_op_set_started_func(op, helper_started, NULL);
     while (!r.done) {
         g_main_context_iteration(NULL, !p.copying);
         if (r.done)
             break;
         bp_backup_op_get_progress(op, &p);
         if (bp_backup_op_is_pull(op))
-            p.copying = r.serving;
+            p.copying = helper_serving;
         /* Let the copies write a little before dying. */
         if (p.copying && until == 0)
             until = g_get_monotonic_time() + 300 * 1000;

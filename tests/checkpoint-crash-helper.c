@@ -14,18 +14,9 @@
  */
 #include <config.h>
 
-#include <signal.h>
 #include <stdio.h>
 
 #include "checkpointtest.h"
-
-
-static void
-crash_hook(const char *step, const char *checkpoint G_GNUC_UNUSED, gpointer data)
-{
-    if (g_str_equal(step, (const char *) data))
-        raise(SIGKILL);
-}
 
 
 int
@@ -40,7 +31,7 @@ main(int argc, char **argv)
         return 2;
     }
     d = ct_domain_open(argv[1], argv[2]);
-    bp_checkpoint_ops_set_test_hook(crash_hook, argv[3]);
+    bp_checkpoint_ops_set_test_hook(ct_crash_hook, argv[3]);
     if (g_str_equal(argv[4], "create")) {
         g_autofree char *name = ct_create(d, argv[5], 0, &error);
 

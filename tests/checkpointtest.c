@@ -3,8 +3,10 @@
  */
 #include <config.h>
 
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 
 #include "checkpointtest.h"
 #include "jobs/bp-domain-ops.h"
@@ -225,6 +227,26 @@ ct_domain_detach(CtDomain *d)
 
 
 void
+ct_domain_kill(CtDomain *d)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(BpDomainRun) run = g_object_ref(d->run);
+
+    g_test_expect_message("blkpoint-qemu", G_LOG_LEVEL_WARNING, "*killed by signal 9*");
+    kill(bp_domain_run_get_pid(run), SIGKILL);
+    while (bp_domain_run_is_running(run))
+        g_main_context_iteration(NULL, TRUE);
+    g_test_assert_expected_messages();
+    g_assert_false(bp_domain_run_get_exit_clean(run));
+    g_assert_true(bp_domain_ops_record_stopped(d->store, d->id, FALSE,
+                                               bp_domain_run_get_exit_message(run),
+                                               bp_domain_run_get_def(run), &error));
+    g_assert_no_error(error);
+    ct_domain_offline(d);
+}
+
+
+void
 ct_domain_reconnect(CtDomain *d)
 {
     g_autoptr(GError) error = NULL;
@@ -380,4 +402,120 @@ ct_xml_size(const char *xml, const char *target)
     if (!size || size > end)
         return -1;
     return g_ascii_strtoll(size + strlen("size='"), NULL, 10);
+}
+
+
+gint64
+ct_size(CtDomain *d, const char *name, const char *target)
+{
+    g_autoptr(GError) error = NULL;
+    g_autofree char *xml = ct_xml(d, name, BP_CHECKPOINT_XML_SIZE | BP_CHECKPOINT_XML_NO_DOMAIN,
+                                  &error);
+
+    g_assert_no_error(error);
+    return ct_xml_size(xml, target);
+}
+
+
+void
+ct_crash_hook(const char *step, const char *what G_GNUC_UNUSED, gpointer data)
+{
+    if (g_str_equal(step, (const char *) data))
+        raise(SIGKILL);
+}
+
+
+void
+ct_run_crash_helper(CtDomain *d, const char *helper, const char *const *args)
+{
+    g_autofree char *path = g_test_build_filename(G_TEST_BUILT, helper, NULL);
+    g_autoptr(GPtrArray) argv = g_ptr_array_new();
+    g_autoptr(GError) error = NULL;
+    gboolean running = d->run != NULL;
+    int status = 0;
+
+    g_ptr_array_add(argv, path);
+    g_ptr_array_add(argv, d->dir);
+    g_ptr_array_add(argv, d->name);
+    for (; *args; args++)
+        g_ptr_array_add(argv, (gpointer) *args);
+    g_ptr_array_add(argv, NULL);
+    if (running)
+        ct_domain_detach(d);
+    g_spawn_sync(NULL, (char **) argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL, NULL, NULL,
+                 &status, &error);
+    g_assert_no_error(error);
+    g_assert_true(WIFSIGNALED(status));
+    g_assert_cmpint(WTERMSIG(status), ==, SIGKILL);
+    if (running)
+        ct_domain_reconnect(d);
+}
+
+
+void
+ct_backup_done_cb(GObject *source G_GNUC_UNUSED, GAsyncResult *result, gpointer data)
+{
+    CtBackupResult *r = data;
+
+    r->id = bp_backup_ops_begin_finish(result, &r->error);
+    r->done = TRUE;
+}
+
+
+BpBackupOp *
+ct_backup_begin(CtDomain *d, const char *bxml, const char *cxml, unsigned int flags,
+                CtBackupResult *r)
+{
+    return bp_backup_ops_begin_async(d->store, d->id, d->access, bxml, cxml, flags,
+                                     g_get_real_time() / G_USEC_PER_SEC, NULL,
+                                     ct_backup_done_cb, r);
+}
+
+
+gint64
+ct_backup_end(CtBackupResult *r, guint timeout_ms, GError **error)
+{
+    g_assert_true(qt_wait(&r->done, timeout_ms));
+    if (r->error) {
+        g_propagate_error(error, g_steal_pointer(&r->error));
+        return -1;
+    }
+    return r->id;
+}
+
+
+gboolean
+ct_backup_wait_copying(BpBackupOp *op, CtBackupResult *r)
+{
+    BpBackupProgress p = { 0 };
+
+    while (!r->done) {
+        bp_backup_op_get_progress(op, &p);
+        if (p.copying)
+            return TRUE;
+        g_main_context_iteration(NULL, TRUE);
+    }
+    return FALSE;
+}
+
+
+BpStoreBackup *
+ct_backup_row(CtDomain *d, gint64 id)
+{
+    g_autoptr(GError) error = NULL;
+    BpStoreBackup *b = bp_store_backup_get(d->store, id, &error);
+
+    g_assert_no_error(error);
+    return b;
+}
+
+
+guint
+ct_backup_count(CtDomain *d)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GPtrArray) list = bp_store_backup_list(d->store, d->id, &error);
+
+    g_assert_no_error(error);
+    return list->len;
 }

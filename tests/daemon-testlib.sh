@@ -163,6 +163,83 @@ dt_wait_prop() {
     return 1
 }
 
+# dt_session_bus: a private session bus (dt_bus bus session) for this
+# shell and gdbus (DBUS_SESSION_BUS_ADDRESS, $dt_bus_opt); sets $log (the
+# daemon's log) and $dargs, the arguments that run blkpointd on it with
+# its state and runtime directories below $dt_tmp.  Ends the test (1)
+# when the bus does not start.
+dt_session_bus() {
+    dt_bus bus session || { echo "FAIL: no bus"; exit 1; }
+    DBUS_SESSION_BUS_ADDRESS=$dt_bus_address
+    export DBUS_SESSION_BUS_ADDRESS
+    dt_bus_opt=--session
+    log=$dt_tmp/daemon.log
+    dargs="--session --state-dir $dt_tmp/state --runtime-dir $dt_tmp/run"
+}
+
+# dt_session_setup PROGRAM...: what the session-bus tests start with:
+# skips (77) unless the bus, qemu-img, qemu-storage-daemon, gdbus and
+# every PROGRAM are found, fails unless blkpointd is built, then dt_setup
+# and dt_session_bus.
+dt_session_setup() {
+    dt_require "$DBUS_DAEMON" "$QEMU_IMG" "$QEMU_STORAGE_DAEMON" gdbus "$@"
+    [ -x "$blkpointd" ] || { echo "FAIL: $blkpointd not built"; exit 1; }
+    dt_setup
+    dt_session_bus
+}
+
+# dt_domain_2disks NAME DIR SIZE [RUNTIME]: creates DIR/vda.qcow2 and
+# DIR/vdb.qcow2 (qcow2, SIZE, empty) and defines domain NAME with them
+# over D-Bus; RUNTIME is its <runtime> element (default: the storage
+# runtime).  A refused definition is a failed check.
+dt_domain_2disks() {
+    mkdir -p "$2"
+    _x="<domain><name>$1</name>${4:-<runtime type='storage'/>}<devices>"
+    for _d in vda vdb; do
+        "$QEMU_IMG" create -q -f qcow2 "$2/$_d.qcow2" "$3" || exit 99
+        _x="$_x<disk type='file'><driver type='qcow2'/>"
+        _x="$_x<source file='$2/$_d.qcow2'/><target dev='$_d'/></disk>"
+    done
+    _x="$_x</devices></domain>"
+    _r=$(dt_call --object-path /org/blkpoint/Blkpoint1 \
+             --method org.blkpoint.Blkpoint1.Manager.DefineDomain "$_x" '{}')
+    [ "$_r" = "(objectpath '/org/blkpoint/Blkpoint1/domain/$1',)" ] || dt_fail "define $1: $_r"
+}
+
+# dt_domain_start NAME: Start over D-Bus; a refusal is a failed check.
+dt_domain_start() {
+    _r=$(dt_call --object-path "/org/blkpoint/Blkpoint1/domain/$1" \
+             --method org.blkpoint.Blkpoint1.Domain.Start '{}')
+    [ "$_r" = "()" ] || dt_fail "start $1: $_r"
+}
+
+# dt_nbd_write SOCKET DISK OFFSET LENGTH PATTERN: a guest write (bytes)
+# through the NBD export DISK of the server at SOCKET.
+dt_nbd_write() {
+    qemu-io -f raw "nbd+unix:///$2?socket=$1" -c "write -P $5 $3 $4" >/dev/null ||
+        dt_fail "write $2 $3 $4 $5"
+}
+
+# dt_nbd_snap SOCKET DIR TAG: each disk (vda, vdb) of the NBD server at
+# SOCKET as it is now, as DIR/DISK-TAG.raw.
+dt_nbd_snap() {
+    for _d in vda vdb; do
+        "$QEMU_IMG" convert -f raw -O raw "nbd+unix:///$_d?socket=$1" "$2/$_d-$3.raw" ||
+            dt_fail "copy $_d at $3"
+    done
+}
+
+# dt_wait_job_end DOMPATH OPTIONS [TRIES]: polls GetJobInfo(OPTIONS, a
+# GVariant dictionary such as "{'completed': <true>}") every 50 ms, TRIES
+# times at most (default 200), until it reports a job; sets $info to the
+# last answer.
+dt_wait_job_end() {
+    for _i in $(seq 1 "${3:-200}"); do
+        info=$(dt_call --object-path "$1" --method org.blkpoint.Blkpoint1.Domain.GetJobInfo "$2")
+        case $info in *"'type': <'none'>"*) sleep 0.05 ;; *) break ;; esac
+    done
+}
+
 dt_finish() {
     if [ "$dt_failures" -ne 0 ]; then
         echo "$dt_failures check(s) failed"

@@ -12,20 +12,11 @@
  */
 #include <config.h>
 
-#include <signal.h>
 #include <stdio.h>
 
 #include "checkpointtest.h"
 #include "jobs/bp-snapshot-ops.h"
 #include "qemu/bp-qemu-sync.h"
-
-
-static void
-crash_hook(const char *step, const char *snapshot G_GNUC_UNUSED, gpointer data)
-{
-    if (g_str_equal(step, (const char *) data))
-        raise(SIGKILL);
-}
 
 
 int
@@ -41,7 +32,7 @@ main(int argc, char **argv)
         return 2;
     }
     d = ct_domain_open(argv[1], argv[2]);
-    bp_snapshot_ops_set_test_hook(crash_hook, argv[3]);
+    bp_snapshot_ops_set_test_hook(ct_crash_hook, argv[3]);
     bp_sync_call_begin(&call);
     bp_snapshot_ops_create_async(d->store, d->id, d->access, argv[4], 0,
                                  g_get_real_time() / G_USEC_PER_SEC, NULL,

@@ -29,75 +29,15 @@ set -u
 
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
 top_builddir=${top_builddir:-$top_srcdir}
-DBUS_DAEMON=${DBUS_DAEMON:-dbus-daemon}
-QEMU_IMG=${QEMU_IMG:-qemu-img}
-QEMU_STORAGE_DAEMON=${QEMU_STORAGE_DAEMON:-qemu-storage-daemon}
-BP_SCHEMA_DIR=${BP_SCHEMA_DIR:-$top_srcdir/xml-schemas}
-export QEMU_IMG QEMU_STORAGE_DAEMON BP_SCHEMA_DIR
-
-blkpoint=$top_builddir/client/blkpoint
-blkpointd=$top_builddir/daemon/blkpointd
-
-for p in "$DBUS_DAEMON" "$QEMU_IMG" "$QEMU_STORAGE_DAEMON" nbdcopy jq; do
-    case $p in no|"") echo "SKIP: a program configure looks for is missing"; exit 77 ;; esac
-    command -v "$p" >/dev/null 2>&1 || { echo "SKIP: $p not found"; exit 77; }
-done
-for p in "$blkpoint" "$blkpointd"; do
-    [ -x "$p" ] || { echo "FAIL: $p was not built"; exit 1; }
-done
-
-failures=0
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
-pass() { echo "ok: $*"; }
-
-tmp=$(mktemp -d /tmp/bp-cb.XXXXXX) || exit 99
-bus_pid=
-qsd_pid=
-bg_pid=
-cleanup() {
-    [ -n "$bg_pid" ] && kill "$bg_pid" 2>/dev/null
-    if [ -n "$qsd_pid" ]; then
-        case $( (tr '\0' ' ' <"/proc/$qsd_pid/cmdline") 2>/dev/null) in
-            *qemu-storage-daemon*"$tmp"*) kill -9 "$qsd_pid" 2>/dev/null ;;
-        esac
-    fi
-    if [ -n "$bus_pid" ]; then
-        p=$(daemon_pid)
-        [ -n "$p" ] && kill -9 "$p" 2>/dev/null
-        kill "$bus_pid" 2>/dev/null
-    fi
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-
-export LC_ALL=C.UTF-8 TZ=UTC
-unset LANGUAGE BLKPOINT_CONNECT
-cd "$tmp" || exit 99
+. "$top_srcdir/tests/e2e-testlib.sh"
 
 # 16 MiB disks copied at 4 MiB/s per disk: a full backup runs ~4 s.
 BP_TEST_BACKUP_SPEED=$((4 * 1024 * 1024))
 export BP_TEST_BACKUP_SPEED
-. "$top_srcdir/tests/client-testlib.sh"
-client_bus_start
+e2e_init cb nbdcopy jq
 
 MiB=1048576
 
-# nbdwrite DISK OFFSET_KIB LENGTH_KIB: random data there, nothing else.
-nbdwrite() {
-    rm -f wr.raw
-    truncate -s 16M wr.raw
-    dd if=/dev/urandom of=wr.raw bs=1K seek="$2" count="$3" conv=notrunc status=none
-    nbdcopy --destination-is-zero wr.raw "$(eval echo \"\$export_$1\")" 2>nbd.err ||
-        fail "nbdcopy to $1: $(cat nbd.err)"
-}
-# snap TAG: each disk as it is now, as raw files.
-snap() {
-    for d in vda vdb; do
-        nbdcopy "$(eval echo \"\$export_$d\")" "$tmp/$d-$1.raw" 2>nbd.err ||
-            fail "copy of $d at $1: $(cat nbd.err)"
-    done
-}
 # field LABEL: the value domjobinfo printed (in out) for LABEL.
 field() {
     sed -n "s/^$1: *//p" out | sed 's/ *$//'
@@ -108,54 +48,7 @@ bytes_of() {   # "1.500 MiB" -> bytes (rounded)
         printf "%d\n", v * f + 0.5 }'
 }
 
-# begin_bg TAG ARGS...: backup-begin ARGS --wait --verbose in the
-# background (stdout TAG.out, stderr TAG.err); returns once the backup
-# runs (domjobinfo: Unbounded) or has already ended.
-begin_bg() {
-    _tag=$1
-    shift
-    "$blkpoint" -c session backup-begin vm1 "$@" --wait --verbose >"$_tag.out" 2>"$_tag.err" &
-    bg_pid=$!
-    for _i in $(seq 1 200); do
-        "$blkpoint" -c session domjobinfo vm1 >out 2>&1
-        grep -q Unbounded out && return 0
-        kill -0 "$bg_pid" 2>/dev/null || return 0
-        sleep 0.05
-    done
-    fail "$_tag: the backup never showed up in domjobinfo"
-}
-# end_bg TAG: waits for the background backup-begin; its status in $rc.
-end_bg() {
-    wait "$bg_pid"
-    rc=$?
-    bg_pid=
-}
-
-for d in vda vdb; do
-    "$QEMU_IMG" create -q -f qcow2 "$tmp/$d.qcow2" 16M || exit 99
-done
-cat >vm1.xml <<EOF
-<domain>
-  <name>vm1</name>
-  <devices>
-    <disk type='file' device='disk'>
-      <driver type='qcow2'/><source file='$tmp/vda.qcow2'/><target dev='vda'/>
-    </disk>
-    <disk type='file' device='disk'>
-      <driver type='qcow2'/><source file='$tmp/vdb.qcow2'/><target dev='vdb'/>
-    </disk>
-  </devices>
-</domain>
-EOF
-bp define vm1.xml
-[ $rc -eq 0 ] || { fail "define: $(cat err)"; exit 1; }
-bp start vm1
-[ $rc -eq 0 ] || { fail "start: $(cat err)"; exit 1; }
-qsd_pid=$("$blkpoint" -c session dominfo vm1 --json | jq -r .pid)
-bp -q domblklist vm1
-export_vda=$(awk '$1 == "vda" { print $3 }' out)
-export_vdb=$(awk '$1 == "vdb" { print $3 }' out)
-[ -n "$export_vda" ] && [ -n "$export_vdb" ] || { fail "no exports: $(cat out)"; exit 1; }
+e2e_domain_2disks
 
 # ---- nothing running ------------------------------------------------------------
 bp domjobinfo vm1
@@ -174,7 +67,7 @@ nbdwrite vda 0 4096
 nbdwrite vdb 8192 512
 snap t1
 echo "<domaincheckpoint><name>c1</name></domaincheckpoint>" >c1.xml
-begin_bg full --checkpointxml c1.xml
+begin_bg full --checkpointxml c1.xml --verbose
 # Past the point in time: must not be in the backup.
 nbdwrite vda 1024 256
 nbdwrite vdb 12288 64
@@ -244,7 +137,7 @@ nbdwrite vdb 4096 128
 snap t2
 printf '<domainbackup><incremental>c1</incremental></domainbackup>\n' >inc.xml
 echo "<domaincheckpoint><name>c2</name></domaincheckpoint>" >c2.xml
-begin_bg inc inc.xml c2.xml
+begin_bg inc inc.xml c2.xml --verbose
 nbdwrite vda 2048 64
 end_bg inc
 [ $rc -eq 0 ] && pass "incremental from c1 with checkpoint c2" || fail "inc: $(cat inc.out inc.err)"
@@ -259,7 +152,7 @@ cat >diff.xml <<EOF
 </disks></domainbackup>
 EOF
 echo "<domaincheckpoint><name>c3</name></domaincheckpoint>" >c3.xml
-begin_bg diff diff.xml c3.xml
+begin_bg diff diff.xml c3.xml --verbose
 nbdwrite vdb 0 64
 end_bg diff
 [ $rc -eq 0 ] && pass "differential from c1 with checkpoint c3" || fail "diff: $(cat diff.out diff.err)"
@@ -268,7 +161,7 @@ end_bg diff
 nbdwrite vda 8192 64
 snap t4
 printf '<domainbackup><incremental>c3</incremental></domainbackup>\n' >inc4.xml
-begin_bg inc4 inc4.xml
+begin_bg inc4 inc4.xml --verbose
 end_bg inc4
 [ $rc -eq 0 ] && pass "incremental from c3" || fail "inc4: $(cat inc4.out inc4.err)"
 
@@ -353,7 +246,7 @@ mv away.qcow2 diff-vda.qcow2
 
 # ---- domjobabort ---------------------------------------------------------------------------
 echo "<domaincheckpoint><name>c9</name></domaincheckpoint>" >c9.xml
-begin_bg abort --checkpointxml c9.xml
+begin_bg abort --checkpointxml c9.xml --verbose
 bp domjobabort vm1
 [ $rc -eq 0 ] && [ "$(cat out)" = "" ] || [ "$(od -An -c out | tr -d ' ')" = '\n' ] ||
     fail "domjobabort: rc=$rc $(cat out) $(cat err)"
@@ -372,7 +265,7 @@ ls "$tmp"/*.c9 >/dev/null 2>&1 && fail "abort left targets: $(ls "$tmp"/*.c9)" |
 
 # Interrupting backup-begin --wait aborts the backup (as virsh's --wait).
 echo "<domaincheckpoint><name>c10</name></domaincheckpoint>" >c10.xml
-begin_bg sigint --checkpointxml c10.xml
+begin_bg sigint --checkpointxml c10.xml --verbose
 kill -INT "$bg_pid"
 end_bg sigint
 [ $rc -eq 1 ] || fail "interrupted --wait: exit status $rc"
@@ -383,6 +276,4 @@ grep -q '^Job type:         Cancelled' out &&
     fail "sigint: $(cat out sigint.out sigint.err)"
 
 bp destroy vm1
-qsd_pid=
-echo "failures: $failures"
-[ $failures -eq 0 ]
+e2e_finish

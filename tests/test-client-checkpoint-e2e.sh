@@ -22,90 +22,11 @@ set -u
 
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
 top_builddir=${top_builddir:-$top_srcdir}
-DBUS_DAEMON=${DBUS_DAEMON:-dbus-daemon}
-QEMU_IMG=${QEMU_IMG:-qemu-img}
-QEMU_STORAGE_DAEMON=${QEMU_STORAGE_DAEMON:-qemu-storage-daemon}
-BP_SCHEMA_DIR=${BP_SCHEMA_DIR:-$top_srcdir/xml-schemas}
-export QEMU_IMG QEMU_STORAGE_DAEMON BP_SCHEMA_DIR
-
-blkpoint=$top_builddir/client/blkpoint
-blkpointd=$top_builddir/daemon/blkpointd
-
-for p in "$DBUS_DAEMON" "$QEMU_IMG" "$QEMU_STORAGE_DAEMON" nbdcopy jq; do
-    case $p in no|"") echo "SKIP: a program configure looks for is missing"; exit 77 ;; esac
-    command -v "$p" >/dev/null 2>&1 || { echo "SKIP: $p not found"; exit 77; }
-done
-for p in "$blkpoint" "$blkpointd"; do
-    [ -x "$p" ] || { echo "FAIL: $p was not built"; exit 1; }
-done
-
-failures=0
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
-pass() { echo "ok: $*"; }
-
-# Short: the bus and the domain's sockets live below it.
-tmp=$(mktemp -d /tmp/bp-cc.XXXXXX) || exit 99
-bus_pid=
-qsd_pid=
-cleanup() {
-    # The domain's qemu-storage-daemon outlives the daemon by design;
-    # killed only if the pid is still the one of this test's directory.
-    if [ -n "$qsd_pid" ]; then
-        case $( (tr '\0' ' ' <"/proc/$qsd_pid/cmdline") 2>/dev/null) in
-            *qemu-storage-daemon*"$tmp"*) kill -9 "$qsd_pid" 2>/dev/null ;;
-        esac
-    fi
-    if [ -n "$bus_pid" ]; then
-        p=$(daemon_pid)
-        [ -n "$p" ] && kill -9 "$p" 2>/dev/null
-        kill "$bus_pid" 2>/dev/null
-    fi
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-
-# Messages in English; creation times in a fixed zone (POSIX rule, no
-# tzdata needed), also for date(1), which gives the expected texts.
-export LC_ALL=C.UTF-8 TZ=EET-2EEST,M3.5.0/3,M10.5.0/4
-unset LANGUAGE BLKPOINT_CONNECT VISUAL EDITOR
-cd "$tmp" || exit 99
-
-# ---- a session bus that activates blkpointd from the build tree ----------------
-. "$top_srcdir/tests/client-testlib.sh"
-client_bus_start
-
-# expect TEXT [WHAT]: standard output is exactly TEXT (printf format),
-# nothing on standard error, and the command succeeded.
-expect() {
-    printf "$1" >want
-    if [ $rc -ne 0 ] || ! cmp -s out want || [ -s err ]; then
-        fail "${2:-output}: rc=$rc, stdout/want:
-$(cat out)
-----
-$(cat want)
----- stderr: $(cat err)"
-        return 1
-    fi
-    return 0
-}
-
-# expect_fail LINE... : exit status 1, exactly these "error:" lines on
-# standard error, and the empty line that ends the command on standard
-# output.
-expect_fail() {
-    : >want
-    for l in "$@"; do printf 'error: %s\n' "$l" >>want; done
-    if [ $rc -ne 1 ] || ! cmp -s err want || [ "$(od -An -c out | tr -d ' ')" != '\n' ]; then
-        fail "expected failure: rc=$rc, stderr/want:
-$(cat err)
-----
-$(cat want)
----- stdout: $(cat out)"
-        return 1
-    fi
-    return 0
-}
+# Creation times in a fixed zone (POSIX rule, no tzdata needed), also for
+# date(1), which gives the expected texts.
+e2e_tz=EET-2EEST,M3.5.0/3,M10.5.0/4
+. "$top_srcdir/tests/e2e-testlib.sh"
+e2e_init cc nbdcopy jq
 
 # when NAME: the creation time of checkpoint NAME of vm1 as virsh prints
 # it, formatted by date(1) from the time the daemon reports.
@@ -115,55 +36,13 @@ when() {
     date -d "@$_t" '+%Y-%m-%d %H:%M:%S %z'
 }
 
-# nbdwrite DISK OFFSET LENGTH: writes LENGTH bytes of random data at
-# OFFSET (in KiB, both) through the disk's NBD export and nothing else:
-# nbdcopy copies a sparse image whose only data is that range, and
-# --destination-is-zero makes it skip the holes.
-nbdwrite() {
-    rm -f wr.raw
-    truncate -s 16M wr.raw
-    dd if=/dev/urandom of=wr.raw bs=1K seek="$2" count="$3" conv=notrunc status=none
-    nbdcopy --destination-is-zero wr.raw "$(eval echo \"\$export_$1\")" 2>nbd.err ||
-        fail "nbdcopy to $1: $(cat nbd.err)"
-}
-
 # size CHECKPOINT DISK: the size= checkpoint-dumpxml --size reports.
 size() {
     "$blkpoint" -c session -q checkpoint-dumpxml vm1 "$1" --no-domain --size \
         --xpath "string(//disk[@name='$2']/@size)"
 }
 
-for d in vda vdb; do
-    "$QEMU_IMG" create -q -f qcow2 "$tmp/$d.qcow2" 16M || exit 99
-done
-cat >vm1.xml <<EOF
-<domain>
-  <name>vm1</name>
-  <uuid>0e8a1b2c-3d4e-4f50-8a6b-7c8d9e0f1a2b</uuid>
-  <devices>
-    <disk type='file' device='disk'>
-      <driver type='qcow2'/>
-      <source file='$tmp/vda.qcow2'/>
-      <target dev='vda'/>
-    </disk>
-    <disk type='file' device='disk'>
-      <driver type='qcow2'/>
-      <source file='$tmp/vdb.qcow2'/>
-      <target dev='vdb'/>
-    </disk>
-  </devices>
-</domain>
-EOF
-
-bp define vm1.xml
-expect "Domain 'vm1' defined from 'vm1.xml'\n\n" define || exit 1
-bp start vm1
-expect "Domain 'vm1' started\n\n" start || exit 1
-qsd_pid=$("$blkpoint" -c session dominfo vm1 --json | jq -r .pid)
-bp -q domblklist vm1
-export_vda=$(awk '$1 == "vda" { print $3 }' out)
-export_vdb=$(awk '$1 == "vdb" { print $3 }' out)
-[ -n "$export_vda" ] && [ -n "$export_vdb" ] || { fail "no exports: $(cat out)"; exit 1; }
+e2e_domain_2disks 0e8a1b2c-3d4e-4f50-8a6b-7c8d9e0f1a2b
 
 # ==== a running domain ==========================================================
 
@@ -483,9 +362,4 @@ got=$(printf '%s' "c1: $(size c1 vda) $(size c1 vdb); c6: $(size c6 vda) $(size 
 bp -q destroy vm1
 qsd_pid=
 
-if [ $failures -ne 0 ]; then
-    echo "---- daemon log"
-    tail -n 100 daemon.log
-fi
-echo "$failures failure(s)"
-[ $failures -eq 0 ]
+e2e_finish

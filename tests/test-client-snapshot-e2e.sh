@@ -27,71 +27,12 @@ set -u
 
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
 top_builddir=${top_builddir:-$top_srcdir}
-DBUS_DAEMON=${DBUS_DAEMON:-dbus-daemon}
-QEMU_IMG=${QEMU_IMG:-qemu-img}
-QEMU_STORAGE_DAEMON=${QEMU_STORAGE_DAEMON:-qemu-storage-daemon}
-BP_SCHEMA_DIR=${BP_SCHEMA_DIR:-$top_srcdir/xml-schemas}
-export QEMU_IMG QEMU_STORAGE_DAEMON BP_SCHEMA_DIR
-
-blkpoint=$top_builddir/client/blkpoint
-blkpointd=$top_builddir/daemon/blkpointd
-
-for p in "$DBUS_DAEMON" "$QEMU_IMG" "$QEMU_STORAGE_DAEMON" qemu-io jq gdbus; do
-    case $p in no|"") echo "SKIP: a program configure looks for is missing"; exit 77 ;; esac
-    command -v "$p" >/dev/null 2>&1 || { echo "SKIP: $p not found"; exit 77; }
-done
-for p in "$blkpoint" "$blkpointd"; do
-    [ -x "$p" ] || { echo "FAIL: $p was not built"; exit 1; }
-done
-
-failures=0
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
-pass() { echo "ok: $*"; }
-
-tmp=$(mktemp -d /tmp/bp-sn.XXXXXX) || exit 99
-bus_pid=
-qsd_pid=
-cleanup() {
-    if [ -n "$qsd_pid" ]; then
-        case $( (tr '\0' ' ' <"/proc/$qsd_pid/cmdline") 2>/dev/null) in
-            *qemu-storage-daemon*"$tmp"*) kill -9 "$qsd_pid" 2>/dev/null ;;
-        esac
-    fi
-    if [ -n "$bus_pid" ]; then
-        p=$(daemon_pid)
-        [ -n "$p" ] && kill -9 "$p" 2>/dev/null
-        kill "$bus_pid" 2>/dev/null
-    fi
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-
-export LC_ALL=C.UTF-8 TZ=UTC
-unset LANGUAGE BLKPOINT_CONNECT
-cd "$tmp" || exit 99
-
-. "$top_srcdir/tests/client-testlib.sh"
-client_bus_start
+. "$top_srcdir/tests/e2e-testlib.sh"
+e2e_init sn qemu-io jq gdbus
 
 CL=65536
 dom=/org/blkpoint/Blkpoint1/domain/vm1
 D=org.blkpoint.Blkpoint1.Domain
-
-# expect TEXT [WHAT]: standard output is exactly TEXT (printf format),
-# nothing on standard error, and the command succeeded.
-expect() {
-    printf "$1" >want
-    if [ $rc -ne 0 ] || ! cmp -s out want || [ -s err ]; then
-        fail "${2:-output}: rc=$rc, stdout/want:
-$(cat out)
-----
-$(cat want)
----- stderr: $(cat err)"
-        return 1
-    fi
-    return 0
-}
 
 # refused WHAT TEXT: the command failed and said TEXT (a part of it).
 refused() {
@@ -155,30 +96,7 @@ targets() {
     printf "</disks>"
 }
 
-for d in vda vdb; do
-    "$QEMU_IMG" create -q -f qcow2 "$tmp/$d.qcow2" 16M || exit 99
-done
-cat >vm1.xml <<EOF
-<domain>
-  <name>vm1</name>
-  <devices>
-    <disk type='file' device='disk'>
-      <driver type='qcow2'/>
-      <source file='$tmp/vda.qcow2'/>
-      <target dev='vda'/>
-    </disk>
-    <disk type='file' device='disk'>
-      <driver type='qcow2'/>
-      <source file='$tmp/vdb.qcow2'/>
-      <target dev='vdb'/>
-    </disk>
-  </devices>
-</domain>
-EOF
-bp define vm1.xml
-bp start vm1
-expect "Domain 'vm1' started\n\n" start || exit 1
-qsd_pid=$("$blkpoint" -c session dominfo vm1 --json | jq -r .pid)
+e2e_domain_2disks
 
 # ==== running ===================================================================
 
@@ -451,9 +369,4 @@ got="$(bitmaps ext/vda.s1)|$("$QEMU_IMG" info --output=json "$tmp/ext/vda.s1" |
     pass "attach runtime: the overlay holds c1 and backs onto the old image" ||
     fail "attach overlay: '$got'"
 
-if [ $failures -ne 0 ]; then
-    echo "---- daemon log"
-    tail -n 60 daemon.log
-fi
-echo "$failures failure(s)"
-[ $failures -eq 0 ]
+e2e_finish

@@ -19,93 +19,18 @@ set -u
 
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
 top_builddir=${top_builddir:-$top_srcdir}
-DBUS_DAEMON=${DBUS_DAEMON:-dbus-daemon}
-QEMU_IMG=${QEMU_IMG:-qemu-img}
-QEMU_STORAGE_DAEMON=${QEMU_STORAGE_DAEMON:-qemu-storage-daemon}
-BP_SCHEMA_DIR=${BP_SCHEMA_DIR:-$top_srcdir/xml-schemas}
-export QEMU_IMG QEMU_STORAGE_DAEMON BP_SCHEMA_DIR
-
-blkpoint=$top_builddir/client/blkpoint
-blkpointd=$top_builddir/daemon/blkpointd
+. "$top_srcdir/tests/e2e-testlib.sh"
+e2e_init ct nbdcopy jq
 validate=$top_builddir/client/blkpoint-xml-validate
-
-for p in "$DBUS_DAEMON" "$QEMU_IMG" "$QEMU_STORAGE_DAEMON" nbdcopy jq; do
-    case $p in no|"") echo "SKIP: a program configure looks for is missing"; exit 77 ;; esac
-    command -v "$p" >/dev/null 2>&1 || { echo "SKIP: $p not found"; exit 77; }
-done
-for p in "$blkpoint" "$blkpointd" "$validate"; do
-    [ -x "$p" ] || { echo "FAIL: $p was not built"; exit 1; }
-done
-
-failures=0
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
-pass() { echo "ok: $*"; }
-
-# Short: the bus and the domains' sockets live below it.
-tmp=$(mktemp -d /tmp/bp-ct.XXXXXX) || exit 99
-bus_pid=
-qsd_pid=
+[ -x "$validate" ] || { echo "FAIL: $validate was not built"; exit 1; }
+# The system bus and the daemon on it (the end of this test).
 sys_pid=
-cleanup() {
-    # The domain's qemu-storage-daemon outlives the daemon by design.
-    # Only if the pid is still that qemu-storage-daemon (its command line
-    # names this test's directory).
-    if [ -n "$qsd_pid" ]; then
-        case $( (tr '\0' ' ' <"/proc/$qsd_pid/cmdline") 2>/dev/null) in
-            *qemu-storage-daemon*"$tmp"*) kill -9 "$qsd_pid" 2>/dev/null ;;
-        esac
-    fi
+e2e_cleanup_extra() {
     [ -n "$sys_pid" ] && kill -9 "$sys_pid" 2>/dev/null
     [ -f "$tmp/sysbus/pid" ] && kill "$(cat "$tmp/sysbus/pid")" 2>/dev/null
-    if [ -n "$bus_pid" ]; then
-        p=$(daemon_pid)
-        [ -n "$p" ] && kill -9 "$p" 2>/dev/null
-        kill "$bus_pid" 2>/dev/null
-    fi
-    rm -rf "$tmp"
 }
 # A process that runs and is not a zombie (whose command line is empty).
 alive() { [ -n "$( (tr -d '\0' <"/proc/$1/cmdline") 2>/dev/null)" ]; }
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-
-export LC_ALL=C.UTF-8
-unset LANGUAGE BLKPOINT_CONNECT
-cd "$tmp" || exit 99
-
-# ---- a session bus that activates blkpointd from the build tree ----------------
-. "$top_srcdir/tests/client-testlib.sh"
-client_bus_start
-
-# expect TEXT: standard output is exactly TEXT (printf format) and the
-# command succeeded.
-expect() {
-    printf "$1" >want
-    if [ $rc -ne 0 ] || ! cmp -s out want; then
-        fail "${2:-output}: rc=$rc, stdout/want:
-$(cat out)
-----
-$(cat want)
----- stderr: $(cat err)"
-        return 1
-    fi
-    return 0
-}
-
-# expect_fail LINE1 LINE2: exit status 1, the two "error:" lines virsh
-# prints, and the empty line on standard output.
-expect_fail() {
-    printf 'error: %s\nerror: %s\n' "$1" "$2" >want
-    if [ $rc -ne 1 ] || ! cmp -s err want || [ "$(od -An -c out | tr -d ' ')" != '\n' ]; then
-        fail "expected failure: rc=$rc, stderr/want:
-$(cat err)
-----
-$(cat want)
----- stdout: $(cat out)"
-        return 1
-    fi
-    return 0
-}
 
 img=$tmp/vda.qcow2
 "$QEMU_IMG" create -q -f qcow2 "$img" 16M || exit 99
@@ -386,10 +311,8 @@ else
     echo "skip: not root or no setpriv: the system bus part is not run"
 fi
 
-if [ $failures -ne 0 ]; then
-    echo "---- daemon log"
-    cat daemon.log
-    [ -f system.log ] && { echo "---- system daemon log"; cat system.log; }
+if [ $failures -ne 0 ] && [ -f system.log ]; then
+    echo "---- system daemon log"
+    cat system.log
 fi
-echo "$failures failure(s)"
-[ $failures -eq 0 ]
+e2e_finish

@@ -26,17 +26,8 @@ top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
 top_builddir=${top_builddir:-$top_srcdir}
 . "$top_srcdir/tests/daemon-testlib.sh"
 
-dt_require "$DBUS_DAEMON" "$QEMU_IMG" "$QEMU_STORAGE_DAEMON" gdbus qemu-io
-[ -x "$blkpointd" ] || { echo "FAIL: $blkpointd not built"; exit 1; }
+dt_session_setup qemu-io
 blkpoint=$top_builddir/client/blkpoint
-dt_setup
-
-dt_bus bus session || { echo "FAIL: no bus"; exit 1; }
-DBUS_SESSION_BUS_ADDRESS=$dt_bus_address
-export DBUS_SESSION_BUS_ADDRESS
-dt_bus_opt=--session
-log=$dt_tmp/daemon.log
-dargs="--session --state-dir $dt_tmp/state --runtime-dir $dt_tmp/run"
 # 8 MiB/s: a full copy of a 16 MiB disk takes about two seconds.
 BP_TEST_BACKUP_SPEED=$((8 << 20))
 export BP_TEST_BACKUP_SPEED
@@ -52,23 +43,9 @@ tmpqmp=$dt_tmp/run/off/backup/qmp.sock
 
 dt_start_daemon "$log" $dargs || dt_finish
 
-mkdir -p "$dir"
-for d in vda vdb; do
-    "$QEMU_IMG" create -q -f qcow2 "$dir/$d.qcow2" 16M || exit 99
-done
-xml="<domain><name>off</name><runtime type='storage'/><devices>"
-for d in vda vdb; do
-    xml="$xml<disk type='file'><driver type='qcow2'/>"
-    xml="$xml<source file='$dir/$d.qcow2'/><target dev='$d'/></disk>"
-done
-xml="$xml</devices></domain>"
-r=$(dt_call --object-path $root --method $M.DefineDomain "$xml" '{}')
-[ "$r" = "(objectpath '$dom',)" ] || dt_fail "define: $r"
+dt_domain_2disks off "$dir" 16M
 
-write() {
-    qemu-io -f raw "nbd+unix:///$1?socket=$sock" -c "write -P $4 $2 $3" >/dev/null ||
-        dt_fail "write $*"
-}
+write() { dt_nbd_write "$sock" "$@"; }
 start() {
     r=$(dt_call --object-path $dom --method $D.Start '{}')
     [ "$r" = "()" ] || dt_fail "start: $r"
@@ -81,10 +58,7 @@ state() { dt_prop $dom Domain State; }
 # wait_end TAG: waits for the running backup's end; succeeds when it
 # completed.
 wait_end() {
-    for _i in $(seq 1 400); do
-        info=$(dt_call --object-path $dom --method $D.GetJobInfo "{'completed': <true>}")
-        case $info in *"'type': <'none'>"*) sleep 0.05 ;; *) break ;; esac
-    done
+    dt_wait_job_end $dom "{'completed': <true>}" 400
     case $info in
         *"'success': <true>"*) return 0 ;;
         *) dt_fail "$1: $info"; return 1 ;;

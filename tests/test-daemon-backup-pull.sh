@@ -51,11 +51,7 @@ blkpoint=$top_builddir/client/blkpoint
 [ -x "$blkpointd" ] && [ -x "$blkpoint" ] || { echo "FAIL: blkpointd/blkpoint not built"; exit 1; }
 dt_setup
 
-dt_bus bus session || { echo "FAIL: no bus"; exit 1; }
-DBUS_SESSION_BUS_ADDRESS=$dt_bus_address
-export DBUS_SESSION_BUS_ADDRESS
-dt_bus_opt=--session
-log=$dt_tmp/daemon.log
+dt_session_bus
 scr=$dt_tmp/scratch
 port=$((20000 + $$ % 20000))
 mkdir -p "$scr"
@@ -113,16 +109,8 @@ r=$(dt_call --object-path $dom --method $D.Start '{}')
 [ "$r" = "()" ] || dt_fail "start: $r"
 
 bp() { "$blkpoint" -c session "$@" >"$dt_tmp/out" 2>"$dt_tmp/err"; rc=$?; }
-write() {
-    qemu-io -f raw "nbd+unix:///$1?socket=$sock" -c "write -P $4 $2 $3" >/dev/null ||
-        dt_fail "write $*"
-}
-snap() {
-    for d in vda vdb; do
-        "$QEMU_IMG" convert -f raw -O raw "nbd+unix:///$d?socket=$sock" "$dir/$d-$1.raw" ||
-            dt_fail "copy $d at $1"
-    done
-}
+write() { dt_nbd_write "$sock" "$@"; }
+snap() { dt_nbd_snap "$sock" "$dir" "$1"; }
 # begin TAG BACKUPXML CHECKPOINTXML: a pull BackupBegin; sets $job.
 begin() {
     r=$(dt_call --object-path $dom --method $D.BackupBegin "$2" "$3" '{}')
@@ -133,10 +121,7 @@ begin() {
 # DOMAIN's object path (default bk's), which must match.
 ended() {
     _dom=${3:-$dom}
-    for _i in $(seq 1 200); do
-        info=$(dt_call --object-path $_dom --method $D.GetJobInfo "{'completed': <true>, 'keep-completed': <true>}")
-        case $info in *"'type': <'none'>"*) sleep 0.05 ;; *) break ;; esac
-    done
+    dt_wait_job_end $_dom "{'completed': <true>, 'keep-completed': <true>}"
     case $info in
         *"$2"*) dt_pass "$1: ended ($2)" ;;
         *) dt_fail "$1: $info" ;;

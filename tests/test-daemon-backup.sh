@@ -24,16 +24,7 @@ top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
 top_builddir=${top_builddir:-$top_srcdir}
 . "$top_srcdir/tests/daemon-testlib.sh"
 
-dt_require "$DBUS_DAEMON" "$QEMU_IMG" "$QEMU_STORAGE_DAEMON" gdbus qemu-io
-[ -x "$blkpointd" ] || { echo "FAIL: $blkpointd not built"; exit 1; }
-dt_setup
-
-dt_bus bus session || { echo "FAIL: no bus"; exit 1; }
-DBUS_SESSION_BUS_ADDRESS=$dt_bus_address
-export DBUS_SESSION_BUS_ADDRESS
-dt_bus_opt=--session
-log=$dt_tmp/daemon.log
-dargs="--session --state-dir $dt_tmp/state --runtime-dir $dt_tmp/run"
+dt_session_setup qemu-io
 
 root=/org/blkpoint/Blkpoint1
 M=org.blkpoint.Blkpoint1.Manager
@@ -45,31 +36,11 @@ sock=$dt_tmp/run/bk/nbd.sock
 
 dt_start_daemon "$log" $dargs || dt_finish
 
-mkdir -p "$dir"
-for d in vda vdb; do
-    "$QEMU_IMG" create -q -f qcow2 "$dir/$d.qcow2" 64M || exit 99
-done
-xml="<domain><name>bk</name><runtime type='storage'/><devices>"
-for d in vda vdb; do
-    xml="$xml<disk type='file'><driver type='qcow2'/>"
-    xml="$xml<source file='$dir/$d.qcow2'/><target dev='$d'/></disk>"
-done
-xml="$xml</devices></domain>"
-r=$(dt_call --object-path $root --method $M.DefineDomain "$xml" '{}')
-[ "$r" = "(objectpath '$dom',)" ] || dt_fail "define: $r"
-r=$(dt_call --object-path $dom --method $D.Start '{}')
-[ "$r" = "()" ] || dt_fail "start: $r"
+dt_domain_2disks bk "$dir" 64M
+dt_domain_start bk
 
-write() {
-    qemu-io -f raw "nbd+unix:///$1?socket=$sock" -c "write -P $4 $2 $3" >/dev/null ||
-        dt_fail "write $*"
-}
-snap() {
-    for d in vda vdb; do
-        "$QEMU_IMG" convert -f raw -O raw "nbd+unix:///$d?socket=$sock" "$dir/$d-$1.raw" ||
-            dt_fail "copy $d at $1"
-    done
-}
+write() { dt_nbd_write "$sock" "$@"; }
+snap() { dt_nbd_snap "$sock" "$dir" "$1"; }
 # begin TAG BACKUPXML CHECKPOINTXML: BackupBegin, then a writer through
 # NBD while the copy runs, then waits for the end.  Prints the job path.
 begin() {
@@ -86,10 +57,7 @@ begin() {
         write vdb $((40 * CL + i * CL)) 4096 0xef
         i=$((i + 1))
     done
-    for _i in $(seq 1 200); do
-        info=$(dt_call --object-path $dom --method $D.GetJobInfo "{'completed': <true>, 'keep-completed': <true>}")
-        case $info in *"'type': <'none'>"*) sleep 0.05 ;; *) break ;; esac
-    done
+    dt_wait_job_end $dom "{'completed': <true>, 'keep-completed': <true>}"
     sleep 0.2
     kill $mon 2>/dev/null
     wait $mon 2>/dev/null

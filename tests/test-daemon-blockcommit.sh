@@ -22,69 +22,11 @@ set -u
 
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
 top_builddir=${top_builddir:-$top_srcdir}
-DBUS_DAEMON=${DBUS_DAEMON:-dbus-daemon}
-QEMU_IMG=${QEMU_IMG:-qemu-img}
-QEMU_STORAGE_DAEMON=${QEMU_STORAGE_DAEMON:-qemu-storage-daemon}
-BP_SCHEMA_DIR=${BP_SCHEMA_DIR:-$top_srcdir/xml-schemas}
-export QEMU_IMG QEMU_STORAGE_DAEMON BP_SCHEMA_DIR
-
-blkpoint=$top_builddir/client/blkpoint
-blkpointd=$top_builddir/daemon/blkpointd
-
-for p in "$DBUS_DAEMON" "$QEMU_IMG" "$QEMU_STORAGE_DAEMON" qemu-io jq; do
-    case $p in no|"") echo "SKIP: a program configure looks for is missing"; exit 77 ;; esac
-    command -v "$p" >/dev/null 2>&1 || { echo "SKIP: $p not found"; exit 77; }
-done
-for p in "$blkpoint" "$blkpointd"; do
-    [ -x "$p" ] || { echo "FAIL: $p was not built"; exit 1; }
-done
-
-failures=0
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
-pass() { echo "ok: $*"; }
-
-tmp=$(mktemp -d /tmp/bp-bc.XXXXXX) || exit 99
-bus_pid=
-qsd_pid=
+. "$top_srcdir/tests/e2e-testlib.sh"
+e2e_init bc qemu-io jq
+e2e_stderr_ok=1     # --wait --verbose and --info print progress there
 ext_pid=
-cleanup() {
-    [ -n "$ext_pid" ] && kill -9 "$ext_pid" 2>/dev/null
-    if [ -n "$qsd_pid" ]; then
-        case $( (tr '\0' ' ' <"/proc/$qsd_pid/cmdline") 2>/dev/null) in
-            *qemu-storage-daemon*"$tmp"*) kill -9 "$qsd_pid" 2>/dev/null ;;
-        esac
-    fi
-    if [ -n "$bus_pid" ]; then
-        p=$(daemon_pid)
-        [ -n "$p" ] && kill -9 "$p" 2>/dev/null
-        kill "$bus_pid" 2>/dev/null
-    fi
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-
-export LC_ALL=C.UTF-8
-unset LANGUAGE BLKPOINT_CONNECT
-cd "$tmp" || exit 99
-
-. "$top_srcdir/tests/client-testlib.sh"
-client_bus_start
-
-# expect TEXT [WHAT]: standard output is exactly TEXT (printf format) and
-# the command succeeded.
-expect() {
-    printf "$1" >want
-    if [ $rc -ne 0 ] || ! cmp -s out want; then
-        fail "${2:-output}: rc=$rc, stdout/want:
-$(cat out)
-----
-$(cat want)
----- stderr: $(cat err)"
-        return 1
-    fi
-    return 0
-}
+e2e_cleanup_extra() { [ -n "$ext_pid" ] && kill -9 "$ext_pid" 2>/dev/null; }
 
 CL=65536
 # written[N]: the clusters written since checkpoint N, as a sorted list.
@@ -338,9 +280,4 @@ kill "$ext_pid" 2>/dev/null
 wait "$ext_pid" 2>/dev/null
 ext_pid=
 
-if [ $failures -ne 0 ]; then
-    echo "---- daemon log"
-    tail -n 60 daemon.log
-fi
-echo "$failures failure(s)"
-[ $failures -eq 0 ]
+e2e_finish

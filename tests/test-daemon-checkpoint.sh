@@ -32,16 +32,7 @@ top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
 top_builddir=${top_builddir:-$top_srcdir}
 . "$top_srcdir/tests/daemon-testlib.sh"
 
-dt_require "$DBUS_DAEMON" "$QEMU_IMG" "$QEMU_STORAGE_DAEMON" gdbus qemu-io nbdinfo
-[ -x "$blkpointd" ] || { echo "FAIL: $blkpointd not built"; exit 1; }
-dt_setup
-
-dt_bus bus session || { echo "FAIL: no bus"; exit 1; }
-DBUS_SESSION_BUS_ADDRESS=$dt_bus_address
-export DBUS_SESSION_BUS_ADDRESS
-dt_bus_opt=--session
-log=$dt_tmp/daemon.log
-dargs="--session --state-dir $dt_tmp/state --runtime-dir $dt_tmp/run"
+dt_session_setup qemu-io nbdinfo
 
 root=/org/blkpoint/Blkpoint1
 M=org.blkpoint.Blkpoint1.Manager
@@ -55,18 +46,8 @@ dt_start_daemon "$log" $dargs || dt_finish
 
 # define NAME RUNTIME: two 16 MiB qcow2 disks, vda and vdb.
 define() {
-    mkdir -p "$dt_tmp/$1" "$dt_tmp/exp/$1"
-    for _d in vda vdb; do
-        "$QEMU_IMG" create -q -f qcow2 "$dt_tmp/$1/$_d.qcow2" 16M || exit 99
-    done
-    _xml="<domain><name>$1</name><runtime type='$2'/><devices>"
-    for _d in vda vdb; do
-        _xml="$_xml<disk type='file'><driver type='qcow2'/>"
-        _xml="$_xml<source file='$dt_tmp/$1/$_d.qcow2'/><target dev='$_d'/></disk>"
-    done
-    _xml="$_xml</devices></domain>"
-    r=$(dt_call --object-path $root --method $M.DefineDomain "$_xml" '{}')
-    [ "$r" = "(objectpath '$root/domain/$1',)" ] || dt_fail "define $1: $r"
+    mkdir -p "$dt_tmp/exp/$1"
+    dt_domain_2disks "$1" "$dt_tmp/$1" 16M "<runtime type='$2'/>"
 }
 
 # Expected dirty clusters are kept per bitmap (not per checkpoint: a

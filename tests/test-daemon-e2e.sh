@@ -29,16 +29,7 @@ top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
 top_builddir=${top_builddir:-$top_srcdir}
 . "$top_srcdir/tests/daemon-testlib.sh"
 
-dt_require "$DBUS_DAEMON" "$QEMU_IMG" "$QEMU_STORAGE_DAEMON" gdbus nbdcopy
-[ -x "$blkpointd" ] || { echo "FAIL: $blkpointd not built"; exit 1; }
-dt_setup
-
-dt_bus bus session || { echo "FAIL: no bus"; exit 1; }
-DBUS_SESSION_BUS_ADDRESS=$dt_bus_address
-export DBUS_SESSION_BUS_ADDRESS
-dt_bus_opt=--session
-log=$dt_tmp/daemon.log
-dargs="--session --state-dir $dt_tmp/state --runtime-dir $dt_tmp/run"
+dt_session_setup nbdcopy
 
 root=/org/blkpoint/Blkpoint1
 vm1=$root/domain/vm1

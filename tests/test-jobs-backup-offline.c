@@ -49,42 +49,22 @@
 
 #define CL 65536
 
-typedef struct {
-    gboolean done;
-    gint64 id;
-    GError *error;
-} BkResult;
-
-
-static void
-bk_done_cb(GObject *source G_GNUC_UNUSED, GAsyncResult *result, gpointer data)
-{
-    BkResult *r = data;
-
-    r->id = bp_backup_ops_begin_finish(result, &r->error);
-    r->done = TRUE;
-}
-
 
 /* Runs a backup to the end.  While it runs, the domain is busy. */
 static gint64
 run_backup(CtDomain *d, const char *bxml, const char *cxml, unsigned int flags,
            GError **error)
 {
-    BkResult r = { 0 };
+    CtBackupResult r = { 0 };
     BpBackupOp *op;
+    gint64 id;
 
-    op = bp_backup_ops_begin_async(d->store, d->id, d->access, bxml, cxml, flags,
-                                   g_get_real_time() / G_USEC_PER_SEC, NULL, bk_done_cb, &r);
+    op = ct_backup_begin(d, bxml, cxml, flags, &r);
     if (op)
         g_assert_true(bp_backup_ops_is_running(d->id));
-    g_assert_true(qt_wait(&r.done, 60000));
+    id = ct_backup_end(&r, 60000, error);
     g_assert_false(bp_backup_ops_is_running(d->id));
-    if (r.error) {
-        g_propagate_error(error, r.error);
-        return -1;
-    }
-    return r.id;
+    return id;
 }
 
 
@@ -151,17 +131,6 @@ assert_no_temp_qsd(CtDomain *d)
 }
 
 
-static BpStoreBackup *
-backup_get(CtDomain *d, gint64 id)
-{
-    g_autoptr(GError) error = NULL;
-    BpStoreBackup *b = bp_store_backup_get(d->store, id, &error);
-
-    g_assert_no_error(error);
-    return b;
-}
-
-
 static BpStoreBackupDisk *
 backup_disk(BpStoreBackup *b, const char *target)
 {
@@ -172,17 +141,6 @@ backup_disk(BpStoreBackup *b, const char *target)
             return bd;
     }
     g_assert_not_reached();
-}
-
-
-static guint
-backup_count(CtDomain *d)
-{
-    g_autoptr(GError) error = NULL;
-    g_autoptr(GPtrArray) list = bp_store_backup_list(d->store, d->id, &error);
-
-    g_assert_no_error(error);
-    return list->len;
 }
 
 
@@ -255,7 +213,7 @@ test_offline_push(void)
     g_assert_cmpstr(back, ==, fa1);
     assert_same(d->vda, fa2);
     assert_same(d->vdb, fb2);
-    b = backup_get(d, id);
+    b = ct_backup_row(d, id);
     g_assert_cmpint(b->status, ==, BP_STORE_BACKUP_COMPLETED);
     g_assert_cmpint(b->kind, ==, BP_STORE_BACKUP_INCREMENTAL);
     g_assert_cmpuint(backup_disk(b, "vda")->bytes_total, ==, CL);
@@ -275,28 +233,19 @@ test_offline_push(void)
     /* A second backup while one runs is refused (throttled so that the
      * first is still copying). */
     {
-        BkResult r = { 0 }, r2 = { 0 };
+        CtBackupResult r = { 0 }, r2 = { 0 };
         BpBackupOp *op;
-        BpBackupProgress p;
 
         bp_backup_ops_set_test_speed(1 << 20);
         g_autofree char *fa3 = target_path(d->vda, "c3");
         g_autofree char *fb3 = target_path(d->vdb, "c3");
 
-        op = bp_backup_ops_begin_async(d->store, d->id, d->access, NULL,
-                                       "<domaincheckpoint><name>c3</name></domaincheckpoint>",
-                                       0, g_get_real_time() / G_USEC_PER_SEC, NULL,
-                                       bk_done_cb, &r);
+        op = ct_backup_begin(d, NULL, "<domaincheckpoint><name>c3</name></domaincheckpoint>",
+                             0, &r);
         g_assert_nonnull(op);
-        do {
-            g_main_context_iteration(NULL, TRUE);
-            bp_backup_op_get_progress(op, &p);
-        } while (!p.copying && !r.done);
-        g_assert_false(r.done);
+        g_assert_true(ct_backup_wait_copying(op, &r));
         g_assert_true(bp_backup_ops_is_running(d->id));
-        g_assert_null(bp_backup_ops_begin_async(d->store, d->id, d->access, NULL, NULL, 0,
-                                                g_get_real_time() / G_USEC_PER_SEC, NULL,
-                                                bk_done_cb, &r2));
+        g_assert_null(ct_backup_begin(d, NULL, NULL, 0, &r2));
         g_assert_true(qt_wait(&r2.done, 1000));
         g_assert_error(r2.error, BP_ERROR, BP_ERROR_BUSY);
         g_clear_error(&r2.error);
@@ -373,7 +322,7 @@ test_offline_fallback(void)
     full_c1(d);
     write_disks(d, 2 * CL, 0xa2, 3 * CL, 0xb2, CL);
     o = qt_qemu_img("bitmap", "--remove", d->vdb, "c1", NULL);
-    n = backup_count(d);
+    n = ct_backup_count(d);
 
     /* Without fallback: a named error, nothing left. */
     g_assert_cmpint(run_backup(d, incr, c2, 0, &error), ==, -1);
@@ -387,7 +336,7 @@ test_offline_fallback(void)
     g_assert_false(g_file_test(fb2, G_FILE_TEST_EXISTS));
     g_assert_null(ct_row(d, "c2"));
     g_assert_null(qt_bitmap_flags(d->vda, "c2"));
-    g_assert_cmpuint(backup_count(d), ==, n);
+    g_assert_cmpuint(ct_backup_count(d), ==, n);
     g_assert_cmpuint(ct_jobs(d), ==, 0);
     assert_no_temp_qsd(d);
 
@@ -401,7 +350,7 @@ test_offline_fallback(void)
     g_assert_null(bb);
     assert_same(d->vda, fa2);
     assert_same(d->vdb, fb2);
-    b = backup_get(d, id);
+    b = ct_backup_row(d, id);
     g_assert_cmpint(b->kind, ==, BP_STORE_BACKUP_INCREMENTAL);
     g_assert_cmpint(backup_disk(b, "vda")->kind, ==, BP_STORE_BACKUP_INCREMENTAL);
     g_assert_null(backup_disk(b, "vda")->error);
@@ -414,7 +363,6 @@ test_offline_fallback(void)
 
     /* An inconsistent bitmap: c2's, after its QSD was killed. */
     {
-        BpDomainRun *run;
         g_autofree char *sock = NULL;
         g_autofree char *flags = NULL;
         g_autofree char *fa3 = target_path(d->vda, "c3");
@@ -422,18 +370,7 @@ test_offline_fallback(void)
         ct_domain_start(d);
         sock = ct_domain_nbd_socket(d);
         qt_nbd_write(sock, "vda", 5 * CL, CL, 0xa3);
-        run = g_object_ref(d->run);
-        g_test_expect_message("blkpoint-qemu", G_LOG_LEVEL_WARNING, "*killed by signal 9*");
-        kill(bp_domain_run_get_pid(run), SIGKILL);
-        while (bp_domain_run_is_running(run))
-            g_main_context_iteration(NULL, TRUE);
-        g_test_assert_expected_messages();
-        g_assert_true(bp_domain_ops_record_stopped(d->store, d->id, FALSE,
-                                                   bp_domain_run_get_exit_message(run),
-                                                   bp_domain_run_get_def(run), &error));
-        g_assert_no_error(error);
-        g_object_unref(run);
-        ct_domain_offline(d);
+        ct_domain_kill(d);
         flags = qt_bitmap_flags(d->vda, "c2");
         g_assert_nonnull(strstr(flags, "in-use"));
 
@@ -453,7 +390,7 @@ test_offline_fallback(void)
                         "<domaincheckpoint><name>c3</name></domaincheckpoint>",
                         BP_BACKUP_BEGIN_FALLBACK_FULL, &error);
         g_assert_no_error(error);
-        b = backup_get(d, id);
+        b = ct_backup_row(d, id);
         g_assert_cmpint(backup_disk(b, "vda")->kind, ==, BP_STORE_BACKUP_FULL);
         g_assert_cmpint(backup_disk(b, "vdb")->kind, ==, BP_STORE_BACKUP_FULL);
         g_assert_null(backing_of(fa3));
@@ -523,22 +460,9 @@ test_offline_disk_failure(void)
 static void
 crash_backup(CtDomain *d, const char *bxml, const char *cxml)
 {
-    g_autofree char *helper = g_test_build_filename(G_TEST_BUILT, "backup-crash-helper",
-                                                    NULL);
-    const char *argv[] = { helper, d->dir, d->name, bxml, cxml, NULL };
-    g_autoptr(GError) error = NULL;
-    gboolean running = d->run != NULL;
-    int status = 0;
+    const char *args[] = { bxml, cxml, NULL };
 
-    if (running)
-        ct_domain_detach(d);
-    g_spawn_sync(NULL, (char **) argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, NULL, NULL,
-                 &status, &error);
-    g_assert_no_error(error);
-    g_assert_true(WIFSIGNALED(status));
-    g_assert_cmpint(WTERMSIG(status), ==, SIGKILL);
-    if (running)
-        ct_domain_reconnect(d);
+    ct_run_crash_helper(d, "backup-crash-helper", args);
 }
 
 

@@ -35,22 +35,6 @@
 
 #define CL 65536
 
-typedef struct {
-    gboolean done;
-    gint64 id;
-    GError *error;
-} BkResult;
-
-
-static void
-bk_done_cb(GObject *source G_GNUC_UNUSED, GAsyncResult *result, gpointer data)
-{
-    BkResult *r = data;
-
-    r->id = bp_backup_ops_begin_finish(result, &r->error);
-    r->done = TRUE;
-}
-
 
 /* Copies the disk @target as it is now (nothing writes) to a raw file. */
 static char *
@@ -78,42 +62,26 @@ static gint64
 run_backup(CtDomain *d, const char *bxml, const char *cxml, guint8 write_during,
            GError **error)
 {
-    BkResult r = { 0 };
-    BkResult r2 = { 0 };
+    CtBackupResult r = { 0 };
+    CtBackupResult r2 = { 0 };
     BpBackupOp *op;
-    BpBackupProgress p;
 
-    op = bp_backup_ops_begin_async(d->store, d->id, d->access, bxml, cxml, 0,
-                                   g_get_real_time() / G_USEC_PER_SEC, NULL, bk_done_cb, &r);
+    op = ct_backup_begin(d, bxml, cxml, 0, &r);
     if (op) {
         /* A second one is refused at once. */
-        g_assert_null(bp_backup_ops_begin_async(d->store, d->id, d->access, NULL, NULL, 0,
-                                                g_get_real_time() / G_USEC_PER_SEC, NULL,
-                                                bk_done_cb, &r2));
+        g_assert_null(ct_backup_begin(d, NULL, NULL, 0, &r2));
         g_assert_true(qt_wait(&r2.done, 1000));
         g_assert_error(r2.error, BP_ERROR, BP_ERROR_BUSY);
         g_clear_error(&r2.error);
         if (write_during) {
             g_autofree char *sock = ct_domain_nbd_socket(d);
 
-            for (;;) {
-                if (r.done)
-                    break;
-                bp_backup_op_get_progress(op, &p);
-                if (p.copying)
-                    break;
-                g_main_context_iteration(NULL, TRUE);
-            }
+            ct_backup_wait_copying(op, &r);
             qt_nbd_write(sock, "vda", 0, CL, write_during);
             qt_nbd_write(sock, "vdb", 8 * CL, CL, write_during);
         }
     }
-    g_assert_true(qt_wait(&r.done, 30000));
-    if (r.error) {
-        g_propagate_error(error, r.error);
-        return -1;
-    }
-    return r.id;
+    return ct_backup_end(&r, 30000, error);
 }
 
 
@@ -231,18 +199,15 @@ test_push(void)
 
     /* Cancelled before the copy: c3 and its bitmaps gone, target removed. */
     {
-        BkResult r = { 0 };
+        CtBackupResult r = { 0 };
         BpBackupOp *op;
         g_autofree char *fa3 = g_strdup_printf("%s.c3", d->vda);
         g_autoptr(GPtrArray) list = NULL;
         BpStoreBackup *last;
 
-        op = bp_backup_ops_begin_async(d->store, d->id, d->access,
-                                       "<domainbackup><incremental>c2</incremental>"
-                                       "</domainbackup>",
-                                       "<domaincheckpoint><name>c3</name></domaincheckpoint>",
-                                       0, g_get_real_time() / G_USEC_PER_SEC, NULL,
-                                       bk_done_cb, &r);
+        op = ct_backup_begin(d, "<domainbackup><incremental>c2</incremental></domainbackup>",
+                             "<domaincheckpoint><name>c3</name></domaincheckpoint>", 0,
+                             &r);
         g_assert_nonnull(op);
         bp_backup_op_cancel(op);
         g_assert_true(qt_wait(&r.done, 30000));
@@ -323,9 +288,8 @@ test_abort(void)
     g_autofree char *bad = NULL;
     g_autoptr(GPtrArray) list = NULL;
     g_autoptr(BpBlockGraph) graph = NULL;
-    BkResult r = { 0 };
+    CtBackupResult r = { 0 };
     BpBackupOp *op;
-    BpBackupProgress p;
     gint64 id;
 
     qt_require_tools();
@@ -341,16 +305,10 @@ test_abort(void)
 
     /* Cancel during the copy. */
     bp_backup_ops_set_test_speed(1 << 20);
-    op = bp_backup_ops_begin_async(d->store, d->id, d->access,
-                                   "<domainbackup><incremental>c1</incremental></domainbackup>",
-                                   "<domaincheckpoint><name>c2</name></domaincheckpoint>", 0,
-                                   g_get_real_time() / G_USEC_PER_SEC, NULL, bk_done_cb, &r);
+    op = ct_backup_begin(d, "<domainbackup><incremental>c1</incremental></domainbackup>",
+                         "<domaincheckpoint><name>c2</name></domaincheckpoint>", 0, &r);
     g_assert_nonnull(op);
-    do {
-        g_main_context_iteration(NULL, TRUE);
-        bp_backup_op_get_progress(op, &p);
-    } while (!p.copying && !r.done);
-    g_assert_false(r.done);
+    g_assert_true(ct_backup_wait_copying(op, &r));
     qt_nbd_write(sock, "vda", 0, 8 << 20, 0xa3);   /* keeps the copy busy */
     bp_backup_op_cancel(op);
     g_assert_true(qt_wait(&r.done, 30000));
@@ -401,11 +359,9 @@ test_abort(void)
                                                 "</disks></domainbackup>", ra, rb);
         g_autofree char *o = NULL;
         g_autofree char *ca = NULL, *cb = NULL;
-        BkResult rr = { 0 };
+        CtBackupResult rr = { 0 };
 
-        op = bp_backup_ops_begin_async(d->store, d->id, d->access, rxml, NULL,
-                                       BP_BACKUP_BEGIN_REUSE_EXTERNAL,
-                                       g_get_real_time() / G_USEC_PER_SEC, NULL, bk_done_cb, &rr);
+        op = ct_backup_begin(d, rxml, NULL, BP_BACKUP_BEGIN_REUSE_EXTERNAL, &rr);
         g_assert_true(qt_wait(&rr.done, 30000));
         g_assert_error(rr.error, BP_ERROR, BP_ERROR_INVALID_ARGUMENT);
         g_clear_error(&rr.error);
@@ -415,9 +371,7 @@ test_abort(void)
         ca = snap_copy(d, "vda", "r");
         cb = snap_copy(d, "vdb", "r");
         rr.done = FALSE;
-        op = bp_backup_ops_begin_async(d->store, d->id, d->access, rxml, NULL,
-                                       BP_BACKUP_BEGIN_REUSE_EXTERNAL,
-                                       g_get_real_time() / G_USEC_PER_SEC, NULL, bk_done_cb, &rr);
+        op = ct_backup_begin(d, rxml, NULL, BP_BACKUP_BEGIN_REUSE_EXTERNAL, &rr);
         g_assert_nonnull(op);
         g_assert_true(qt_wait(&rr.done, 30000));
         g_assert_no_error(rr.error);

@@ -23,9 +23,7 @@
  */
 #include <config.h>
 
-#include <signal.h>
 #include <string.h>
-#include <sys/wait.h>
 
 #include "checkpointtest.h"
 #include "jobs/bp-domain-ops.h"
@@ -48,18 +46,6 @@ create_ok(CtDomain *d, const char *name)
     g_assert_no_error(error);
     g_assert_cmpstr(got, ==, name);
     return got;
-}
-
-
-static gint64
-size_of(CtDomain *d, const char *name, const char *target)
-{
-    g_autoptr(GError) error = NULL;
-    g_autofree char *xml = ct_xml(d, name, BP_CHECKPOINT_XML_SIZE | BP_CHECKPOINT_XML_NO_DOMAIN,
-                                  &error);
-
-    g_assert_no_error(error);
-    return ct_xml_size(xml, target);
 }
 
 
@@ -159,10 +145,10 @@ test_running(void)
     g_assert_false(row->current);
     qt_nbd_write(sock, "vda", 2 << 20, CL, 0xa2);
 
-    g_assert_cmpint(size_of(d, "c1", "vda"), ==, 2 * CL);
-    g_assert_cmpint(size_of(d, "c1", "vdb"), ==, 2 * CL);
-    g_assert_cmpint(size_of(d, "c2", "vda"), ==, CL);
-    g_assert_cmpint(size_of(d, "c2", "vdb"), ==, 0);
+    g_assert_cmpint(ct_size(d, "c1", "vda"), ==, 2 * CL);
+    g_assert_cmpint(ct_size(d, "c1", "vdb"), ==, 2 * CL);
+    g_assert_cmpint(ct_size(d, "c2", "vda"), ==, CL);
+    g_assert_cmpint(ct_size(d, "c2", "vdb"), ==, 0);
     g_clear_pointer(&graph, bp_block_graph_free);
     graph = ct_graph(d);
     g_assert_null(ct_bitmap(graph, "vda", 0, "blkpoint-size"));
@@ -208,7 +194,7 @@ test_running(void)
     row = ct_row(d, "c2");
     g_assert_null(row->parent);
     assert_no_bitmap(d, "c1");
-    g_assert_cmpint(size_of(d, "c2", "vda"), ==, CL);
+    g_assert_cmpint(ct_size(d, "c2", "vda"), ==, CL);
 
     /* redefining c1: its bitmaps are gone; validate refuses, plain
      * redefine records it broken */
@@ -234,7 +220,7 @@ test_running(void)
      * --metadata; then c2 is alone */
     g_assert_true(ct_delete(d, "c1", 0, &error));
     g_assert_no_error(error);
-    g_assert_cmpint(size_of(d, "c2", "vda"), ==, CL);
+    g_assert_cmpint(ct_size(d, "c2", "vda"), ==, CL);
 
     ct_domain_stop(d);
     flags = qt_bitmap_flags(d->vda, "c2");
@@ -339,19 +325,9 @@ test_create_fails(void)
 static void
 crash_at(CtDomain *d, const char *step, const char *op, const char *arg)
 {
-    g_autofree char *helper = g_test_build_filename(G_TEST_BUILT, "checkpoint-crash-helper",
-                                                    NULL);
-    const char *argv[] = { helper, d->dir, d->name, step, op, arg, NULL };
-    g_autoptr(GError) error = NULL;
-    int status = 0;
+    const char *args[] = { step, op, arg, NULL };
 
-    ct_domain_detach(d);
-    g_spawn_sync(NULL, (char **) argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, NULL, NULL,
-                 &status, &error);
-    g_assert_no_error(error);
-    g_assert_true(WIFSIGNALED(status));
-    g_assert_cmpint(WTERMSIG(status), ==, SIGKILL);
-    ct_domain_reconnect(d);
+    ct_run_crash_helper(d, "checkpoint-crash-helper", args);
 }
 
 
@@ -488,7 +464,7 @@ test_offline(void)
     g_assert_cmpstr(flags, ==, "auto");
     g_clear_pointer(&flags, g_free);
     g_assert_cmpuint(qt_bitmap_granularity(d->vda, "c1"), ==, CL);
-    g_assert_cmpint(size_of(d, "c1", "vda"), ==, 0);
+    g_assert_cmpint(ct_size(d, "c1", "vda"), ==, 0);
 
     ct_domain_start(d);
     reconcile_ok(d, 0);
@@ -498,10 +474,10 @@ test_offline(void)
     ct_domain_stop(d);
 
     /* sizes of a shut-off domain, through a read-only QSD */
-    g_assert_cmpint(size_of(d, "c1", "vda"), ==, 2 * CL);
-    g_assert_cmpint(size_of(d, "c1", "vdb"), ==, CL);
+    g_assert_cmpint(ct_size(d, "c1", "vda"), ==, 2 * CL);
+    g_assert_cmpint(ct_size(d, "c1", "vdb"), ==, CL);
     c2 = create_ok(d, "c2");
-    g_assert_cmpint(size_of(d, "c2", "vda"), ==, 0);
+    g_assert_cmpint(ct_size(d, "c2", "vda"), ==, 0);
     reconcile_ok(d, 0);
 
     /* offline delete with qemu-img */
@@ -591,7 +567,6 @@ test_unclean_exit(void)
     g_autofree char *c1 = NULL;
     g_autofree char *flags = NULL;
     g_autofree char *name = NULL;
-    BpDomainRun *run;
 
     qt_require_tools();
     d = ct_domain_new(dir, "dirty", 0);
@@ -603,19 +578,7 @@ test_unclean_exit(void)
     ct_domain_start(d);
     c1 = create_ok(d, "c1");                        /* only in QEMU's memory */
 
-    run = g_object_ref(d->run);
-    g_test_expect_message("blkpoint-qemu", G_LOG_LEVEL_WARNING, "*killed by signal 9*");
-    kill(bp_domain_run_get_pid(run), SIGKILL);
-    while (bp_domain_run_is_running(run))
-        g_main_context_iteration(NULL, TRUE);
-    g_test_assert_expected_messages();
-    g_assert_false(bp_domain_run_get_exit_clean(run));
-    g_assert_true(bp_domain_ops_record_stopped(d->store, d->id, FALSE,
-                                               bp_domain_run_get_exit_message(run),
-                                               bp_domain_run_get_def(run), &error));
-    g_assert_no_error(error);
-    g_object_unref(run);
-    ct_domain_offline(d);
+    ct_domain_kill(d);
 
     assert_state(d, "c0", BP_STORE_CHECKPOINT_BROKEN, NULL);
     assert_state(d, "c1", BP_STORE_CHECKPOINT_BROKEN, NULL);
@@ -699,7 +662,7 @@ test_delete_children(void)
     assert_no_bitmap(d, "c3");
     assert_no_bitmap(d, "c4");
     assert_no_bitmap(d, "c5");
-    g_assert_cmpint(size_of(d, "c2", "vdb"), ==, CL);
+    g_assert_cmpint(ct_size(d, "c2", "vdb"), ==, CL);
 
     /* metadata only: the bitmap stays */
     g_assert_true(ct_delete(d, "c2", BP_CHECKPOINT_DELETE_METADATA, &error));

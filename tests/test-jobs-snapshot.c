@@ -21,9 +21,7 @@
  */
 #include <config.h>
 
-#include <signal.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <glib/gstdio.h>
 
 #include "checkpointtest.h"
@@ -96,18 +94,6 @@ ckpt(CtDomain *d, const char *xml)
     g_autofree char *name = ct_create(d, xml, 0, &error);
 
     g_assert_no_error(error);
-}
-
-
-static gint64
-size_of(CtDomain *d, const char *name, const char *target)
-{
-    g_autoptr(GError) error = NULL;
-    g_autofree char *xml = ct_xml(d, name, BP_CHECKPOINT_XML_SIZE | BP_CHECKPOINT_XML_NO_DOMAIN,
-                                  &error);
-
-    g_assert_no_error(error);
-    return ct_xml_size(xml, target);
 }
 
 
@@ -257,9 +243,9 @@ test_running(void)
     qt_nbd_check(sock, "vda", 4 * CL, 2 * CL, 0xa2);
     qt_nbd_check(sock, "vdb", 1 << 20, CL, 0xb1);
     /* Sizes cover the writes of both layers. */
-    g_assert_cmpint(size_of(d, "c1", "vda"), ==, 3 * CL);
-    g_assert_cmpint(size_of(d, "c1", "vdb"), ==, 2 * CL);
-    g_assert_cmpint(size_of(d, "c2", "vda"), ==, 3 * CL);
+    g_assert_cmpint(ct_size(d, "c1", "vda"), ==, 3 * CL);
+    g_assert_cmpint(ct_size(d, "c1", "vdb"), ==, 2 * CL);
+    g_assert_cmpint(ct_size(d, "c2", "vda"), ==, 3 * CL);
 
     /* The record and the stored definition. */
     row = bp_store_snapshot_get(d->store, d->id, "s1", &error);
@@ -310,7 +296,7 @@ test_running(void)
     sock = ct_domain_nbd_socket(d);
     qt_nbd_check(sock, "vda", 8 * CL, CL, 0xa3);
     qt_nbd_check(sock, "vdb", 0, CL, 0xb2);
-    g_assert_cmpint(size_of(d, "c1", "vda"), ==, 4 * CL);
+    g_assert_cmpint(ct_size(d, "c1", "vda"), ==, 4 * CL);
     ct_domain_stop(d);
 }
 
@@ -486,7 +472,7 @@ test_offline(void)
     assert_bitmaps(d, "vdb", 0, "c1");
     sock = ct_domain_nbd_socket(d);
     qt_nbd_write(sock, "vdb", 0, CL, 0x55);
-    g_assert_cmpint(size_of(d, "c1", "vdb"), ==, CL);
+    g_assert_cmpint(ct_size(d, "c1", "vdb"), ==, CL);
     ct_domain_stop(d);
 }
 
@@ -583,24 +569,10 @@ test_reconcile(void)
 static void
 crash_at(CtDomain *d, const char *step, const char *xml)
 {
-    g_autofree char *helper = g_test_build_filename(G_TEST_BUILT, "snapshot-crash-helper",
-                                                    NULL);
-    const char *argv[] = { helper, d->dir, d->name, step, xml, NULL };
-    g_autoptr(GError) error = NULL;
-    int status = 0;
+    const char *args[] = { step, xml, NULL };
 
-    gboolean running = d->run != NULL;
-
-    if (running)
-        ct_domain_detach(d);
-    g_spawn_sync(NULL, (char **) argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, NULL, NULL,
-                 &status, &error);
-    g_assert_no_error(error);
-    g_assert_true(WIFSIGNALED(status));
-    g_assert_cmpint(WTERMSIG(status), ==, SIGKILL);
-    /* As the daemon does: with the definition it knew before. */
-    if (running)
-        ct_domain_reconnect(d);
+    /* Reconnected as the daemon does: with the definition it knew before. */
+    ct_run_crash_helper(d, "snapshot-crash-helper", args);
 }
 
 
@@ -633,7 +605,7 @@ test_crash(void)
     assert_bitmaps(d, "vda", 0, "c1");
     sock = ct_domain_nbd_socket(d);
     qt_nbd_write(sock, "vda", 0, CL, 0x77);
-    g_assert_cmpint(size_of(d, "c1", "vda"), ==, CL);
+    g_assert_cmpint(ct_size(d, "c1", "vda"), ==, CL);
 
     crash_at(d, "create:pending", "<domainsnapshot><name>s2</name></domainsnapshot>");
     g_assert_cmpuint(ct_jobs(d), ==, 1);

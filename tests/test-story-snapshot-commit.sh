@@ -21,49 +21,10 @@ set -u
 
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
 top_builddir=${top_builddir:-$top_srcdir}
-DBUS_DAEMON=${DBUS_DAEMON:-dbus-daemon}
-QEMU_IMG=${QEMU_IMG:-qemu-img}
-QEMU_IO=${QEMU_IO:-qemu-io}
-QEMU_STORAGE_DAEMON=${QEMU_STORAGE_DAEMON:-qemu-storage-daemon}
-BP_SCHEMA_DIR=${BP_SCHEMA_DIR:-$top_srcdir/xml-schemas}
-export QEMU_IMG QEMU_STORAGE_DAEMON BP_SCHEMA_DIR
-
-blkpoint=$top_builddir/client/blkpoint
-blkpointd=$top_builddir/daemon/blkpointd
-
-for p in "$DBUS_DAEMON" "$QEMU_IMG" "$QEMU_IO" "$QEMU_STORAGE_DAEMON" nbdcopy jq; do
-    case $p in no|"") echo "SKIP: a program configure looks for is missing"; exit 77 ;; esac
-    command -v "$p" >/dev/null 2>&1 || { echo "SKIP: $p not found"; exit 77; }
-done
-for p in "$blkpoint" "$blkpointd"; do
-    [ -x "$p" ] || { echo "FAIL: $p was not built"; exit 1; }
-done
-
-failures=0
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
-pass() { echo "ok: $*"; }
-
-tmp=$(mktemp -d /tmp/bp-story.XXXXXX) || exit 99
-bus_pid=
+. "$top_srcdir/tests/e2e-testlib.sh"
+e2e_init story "$QEMU_IO" nbdcopy jq
 writer_pid=
-cleanup() {
-    [ -n "$writer_pid" ] && kill "$writer_pid" 2>/dev/null
-    for p in $(pgrep -f "qemu-storage-daemon.*$tmp" 2>/dev/null); do kill -9 "$p"; done
-    if [ -n "$bus_pid" ]; then
-        p=$(daemon_pid)
-        [ -n "$p" ] && kill -9 "$p" 2>/dev/null
-        kill "$bus_pid" 2>/dev/null
-    fi
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-
-export LC_ALL=C.UTF-8 TZ=UTC
-unset LANGUAGE BLKPOINT_CONNECT
-cd "$tmp" || exit 99
-. "$top_srcdir/tests/client-testlib.sh"
-client_bus_start
+e2e_cleanup_extra() { [ -n "$writer_pid" ] && kill "$writer_pid" 2>/dev/null; }
 
 K=65536
 seq_no=0
@@ -104,29 +65,17 @@ check_size() {
             fail "$2: $1 on $d: size '$_got', written since: $_want"
     done
 }
-# snap TAG: each disk as it is now.
-snap() {
-    for d in vda vdb; do
-        nbdcopy "$(eval echo \"\$export_$d\")" "$d-$1.raw" 2>nbd.err ||
-            fail "copy of $d at $1: $(cat nbd.err)"
-    done
-}
 # backup TAG XML [CHECKPOINTXML]: copies the disks, starts the backup,
 # writes to both disks at once, waits for the end.
 backup() {
     _tag=$1
     shift
     snap "$_tag"
-    "$blkpoint" -c session backup-begin vm1 "$@" --wait >"$_tag.out" 2>"$_tag.err" &
-    _bg=$!
-    for _i in $(seq 1 200); do
-        "$blkpoint" -c session domjobinfo vm1 2>/dev/null | grep -q Unbounded && break
-        kill -0 "$_bg" 2>/dev/null || break
-        sleep 0.05
-    done
+    begin_bg "$_tag" "$@"
     write vda 200 2
     write vdb 100 1
-    wait "$_bg" && pass "$_tag: backup completed" ||
+    end_bg
+    [ $rc -eq 0 ] && pass "$_tag: backup completed" ||
         fail "$_tag: backup-begin --wait: $(cat "$_tag.err")"
 }
 # restored TAG DISK FILE: the file (a backup chain's top) restores to the
@@ -152,30 +101,7 @@ chain_of() {   # chain_of DISK: the files of the disk's chain, top first
             /<target dev=/ && $0 ~ "dev=.\"?" d { for (i = 0; i < n; i++) printf "%s ", f[i]; print "" }'
 }
 
-for d in vda vdb; do
-    "$QEMU_IMG" create -q -f qcow2 "$tmp/$d.qcow2" 16M || exit 99
-done
-cat >vm1.xml <<EOF
-<domain>
-  <name>vm1</name>
-  <devices>
-    <disk type='file' device='disk'>
-      <driver type='qcow2'/><source file='$tmp/vda.qcow2'/><target dev='vda'/>
-    </disk>
-    <disk type='file' device='disk'>
-      <driver type='qcow2'/><source file='$tmp/vdb.qcow2'/><target dev='vdb'/>
-    </disk>
-  </devices>
-</domain>
-EOF
-bp define vm1.xml
-[ $rc -eq 0 ] || { fail "define: $(cat err)"; exit 1; }
-bp start vm1
-[ $rc -eq 0 ] || { fail "start: $(cat err)"; exit 1; }
-bp -q domblklist vm1
-export_vda=$(awk '$1 == "vda" { print $3 }' out)
-export_vdb=$(awk '$1 == "vdb" { print $3 }' out)
-[ -n "$export_vda" ] && [ -n "$export_vdb" ] || { fail "no exports: $(cat out)"; exit 1; }
+e2e_domain_2disks
 
 mkdir -p bk
 bxml() {   # bxml FILE TAG [INCREMENTAL]: a push backup document
@@ -326,5 +252,4 @@ bp backup-begin vm1 inc1c.xml
     fail "incremental from a broken c1: rc=$rc $(cat err)"
 bp destroy vm1
 
-[ $failures -eq 0 ] && echo "all story checks passed" || echo "$failures failures"
-[ $failures -eq 0 ]
+e2e_finish
