@@ -16,63 +16,6 @@
 #include "util/bp-error.h"
 #include "util/bp-i18n.h"
 
-#define BP_BLOCKJOB_POLL_MS 250
-
-typedef enum {
-    BP_BLOCK_JOB_PREPARING,
-    BP_BLOCK_JOB_RUNNING,
-    BP_BLOCK_JOB_READY,
-    BP_BLOCK_JOB_ENDING,
-} BpBlockJobState;
-
-struct _BpBlockJob {
-    GTask *task;                /* owns this struct (task data) */
-    BpStore *store;             /* borrowed: outlives the operation */
-    gint64 domain_id;
-    BpBlockAccess *access;
-    BpQmpMonitor *mon;
-    char *domain_name;
-    char *disk_spec;
-    char *target;               /* NULL until resolved */
-    char *top_spec;
-    char *base_spec;
-    char *job_id;
-    unsigned int flags;
-    guint64 bandwidth;
-    gboolean active;
-    gboolean registered;
-
-    BpBlockGraph *graph;        /* before the job */
-    BpPlan *plan;
-    char *active_node;
-    char *top_node;
-    char *base_node;
-    char *top_file;
-    char *base_file;
-    char *base_format;
-    GPtrArray *gone_nodes;      /* char*: format and file nodes to delete */
-    GPtrArray *gone_files;      /* char*: image files of the committed layers */
-
-    BpBlockJobState state;
-    gboolean pivot;
-    gboolean cancelled;         /* a non-active commit was cancelled */
-    char *phase;                /* as recorded in the catalogue */
-    guint64 cur;
-    guint64 end;
-    gint64 start_time;
-    gint64 store_id;
-    guint poll_id;
-    gboolean polling;
-
-    BpBlockJobFunc started;
-    BpBlockJobFunc ready;
-    gpointer func_data;
-
-    gboolean pivoted;
-    BpDomainDef *new_def;
-};
-
-
 static void
 bp_block_job_free(BpBlockJob *job)
 {
@@ -98,6 +41,8 @@ bp_block_job_free(BpBlockJob *job)
     g_free(job->base_format);
     g_clear_pointer(&job->gone_nodes, g_ptr_array_unref);
     g_clear_pointer(&job->gone_files, g_ptr_array_unref);
+    g_free(job->pulled_file);
+    g_clear_pointer(&job->lost, g_ptr_array_unref);
     g_clear_pointer(&job->new_def, bp_domain_def_free);
     g_free(job);
 }
@@ -116,8 +61,9 @@ bp_block_job_return(BpBlockJob *job, GError *err)
         (g_strcmp0(job->phase, "pivoting") == 0 || g_strcmp0(job->phase, "concluded") == 0)) {
         /* QEMU may have switched or folded the chain: the next daemon
          * start settles it from the row (bp-blockjob-reconcile.c). */
-        g_warning("domain %s: the commit of disk '%s' ended in phase %s: %s",
-                  job->domain_name, job->target, job->phase, err->message);
+        g_warning("domain %s: the %s of disk '%s' ended in phase %s: %s",
+                  job->domain_name, job->pull ? "pull" : "commit", job->target,
+                  job->phase, err->message);
         job->store_id = 0;
     }
     if (job->store_id &&
@@ -156,7 +102,9 @@ bp_block_job_check_cancel(BpBlockJob *job)
 static gboolean
 bp_block_job_record(BpBlockJob *job, GError **error)
 {
-    g_autoptr(BpStoreJob) row = bp_store_job_new(job->domain_id, BP_BLOCKJOB_JOB_COMMIT);
+    g_autoptr(BpStoreJob) row = bp_store_job_new(job->domain_id,
+                                                 job->pull ? BP_BLOCKJOB_JOB_PULL
+                                                 : BP_BLOCKJOB_JOB_COMMIT);
     g_autoptr(JsonBuilder) b = json_builder_new();
     g_autoptr(JsonGenerator) gen = json_generator_new();
     g_autoptr(JsonNode) root = NULL;
@@ -168,14 +116,26 @@ bp_block_job_record(BpBlockJob *job, GError **error)
     json_builder_add_boolean_value(b, job->active);
     json_builder_set_member_name(b, "top-node");
     json_builder_add_string_value(b, job->top_node);
-    json_builder_set_member_name(b, "base-node");
-    json_builder_add_string_value(b, job->base_node);
     json_builder_set_member_name(b, "top");
     json_builder_add_string_value(b, job->top_file);
-    json_builder_set_member_name(b, "base");
-    json_builder_add_string_value(b, job->base_file);
-    json_builder_set_member_name(b, "base-format");
-    json_builder_add_string_value(b, job->base_format);
+    if (job->base_node) {
+        /* A pull of the whole chain has no base. */
+        json_builder_set_member_name(b, "base-node");
+        json_builder_add_string_value(b, job->base_node);
+        json_builder_set_member_name(b, "base");
+        json_builder_add_string_value(b, job->base_file);
+        json_builder_set_member_name(b, "base-format");
+        json_builder_add_string_value(b, job->base_format);
+    }
+    if (job->pull) {
+        json_builder_set_member_name(b, "pulled");
+        json_builder_add_string_value(b, job->pulled_file);
+        json_builder_set_member_name(b, "lost");
+        json_builder_begin_array(b);
+        for (guint i = 0; i < job->lost->len; i++)
+            json_builder_add_string_value(b, g_ptr_array_index(job->lost, i));
+        json_builder_end_array(b);
+    }
     json_builder_end_object(b);
     root = json_builder_get_root(b);
     json_generator_set_root(gen, root);
@@ -213,8 +173,20 @@ bp_block_job_set_phase(BpBlockJob *job, const char *phase)
 
 /* ---- the end: the new chain everywhere --------------------------------------- */
 
-/* The persistent and live definitions lose the committed layers; files
- * go with DELETE. */
+/* @def loses the committed (pulled) layers. */
+static gboolean
+bp_block_job_drop(BpBlockJob *job, BpDomainDef *def, GError **error)
+{
+    if (job->pull)
+        return bp_blockjob_def_drop_pulled(def, job->target, job->pulled_file,
+                                           job->base_file, job->base_format, error);
+    return bp_blockjob_def_drop_layers(def, job->target, job->top_file, job->base_file,
+                                       job->base_format, error);
+}
+
+
+/* The persistent and live definitions lose the committed layers (a
+ * pull's lost checkpoints are marked broken); files go with DELETE. */
 static void
 bp_block_job_finish_chain(BpBlockJob *job)
 {
@@ -226,20 +198,20 @@ bp_block_job_finish_chain(BpBlockJob *job)
     if (run) {
         BpDomainDef *live = bp_domain_def_copy(bp_domain_run_get_def(run));
 
-        if (!bp_blockjob_def_drop_layers(live, job->target, job->top_file, job->base_file,
-                                         job->base_format, &err)) {
+        if (!bp_block_job_drop(job, live, &err)) {
             bp_domain_def_free(live);
             bp_block_job_return(job, err);
             return;
         }
         bp_domain_run_update_chain(run, live, job->target,
-                                   job->active ? job->base_node : NULL);
+                                   job->active && !job->pull ? job->base_node : NULL);
     }
     if (!(dom = bp_store_domain_get(job->store, job->domain_id, &err)) ||
         !(def = bp_domain_def_parse_string(dom->definition, 0, &err)) ||
-        !bp_blockjob_def_drop_layers(def, job->target, job->top_file, job->base_file,
-                                     job->base_format, &err) ||
-        !bp_blockjob_store_def(job->store, job->domain_id, def, &err)) {
+        !bp_block_job_drop(job, def, &err) ||
+        !bp_blockjob_store_def(job->store, job->domain_id, def, &err) ||
+        (job->pull && !bp_blockjob_pull_break(job->store, job->domain_id, job->domain_name,
+                                              job->target, job->lost, &err))) {
         bp_block_job_return(job, err);
         return;
     }
@@ -314,8 +286,13 @@ bp_block_job_merged_cb(GObject *source G_GNUC_UNUSED, GAsyncResult *result, gpoi
     GError *err = NULL;
 
     if (!bp_block_access_apply_finish(result, &err)) {
-        g_prefix_error(&err, _("the commit of disk '%s' succeeded, but its bitmaps could "
-                               "not be merged into the base: "), job->target);
+        if (job->pull)
+            g_prefix_error(&err, _("the pull into disk '%s' succeeded, but the pulled "
+                                   "layers' bitmaps could not be merged into the top: "),
+                           job->target);
+        else
+            g_prefix_error(&err, _("the commit of disk '%s' succeeded, but its bitmaps "
+                                   "could not be merged into the base: "), job->target);
         bp_block_job_return(job, err);
         return;
     }
@@ -438,6 +415,13 @@ bp_block_job_merge(BpBlockJob *job)
     if (bp_block_job_hook)
         bp_block_job_hook("concluded", job->target, bp_block_job_hook_data);
     bp_block_job_set_phase(job, "concluded");
+    if (job->pull) {
+        /* Planned at the start: the top is writable, the pulled nodes
+         * are still there for the merges' sources. */
+        bp_block_access_apply_async(job->access, job->graph, job->plan->actions, NULL,
+                                    bp_block_job_merged_cb, job);
+        return;
+    }
     if (job->active) {
         /* Planned right before the pivot. */
         bp_block_job_merge_graph_cb(NULL, NULL, job);
@@ -480,7 +464,9 @@ bp_block_job_dismissed_cb(GObject *source G_GNUC_UNUSED, GAsyncResult *result, g
     }
     if (info->error && job->cancelled) {
         bp_block_job_return(job, g_error_new(G_IO_ERROR, G_IO_ERROR_CANCELLED,
-                                             _("block commit of disk '%s' cancelled"),
+                                             job->pull
+                                             ? _("block pull of disk '%s' cancelled")
+                                             : _("block commit of disk '%s' cancelled"),
                                              job->target));
         return;
     }
@@ -488,7 +474,9 @@ bp_block_job_dismissed_cb(GObject *source G_GNUC_UNUSED, GAsyncResult *result, g
         /* QEMU says it failed: the chain is as it was. */
         bp_block_job_set_phase(job, "failed");
         bp_block_job_return(job, g_error_new(BP_ERROR, BP_ERROR_QEMU,
-                                             _("block commit of disk '%s' failed: %s"),
+                                             job->pull
+                                             ? _("block pull of disk '%s' failed: %s")
+                                             : _("block commit of disk '%s' failed: %s"),
                                              job->target, info->error));
         return;
     }
@@ -652,6 +640,8 @@ bp_block_job_prepare(BpBlockJob *job, BpBlockGraph *graph, GError **error)
     if (!bp_blockjob_claim(job->domain_id, job->target, job, job->domain_name, error))
         return FALSE;
     job->registered = TRUE;
+    if (job->pull)
+        return bp_block_job_prepare_pull(job, graph, disk, error);
     if (!bp_blockjob_commit_range(graph, disk, job->top_spec, job->base_spec, job->flags,
                                   &top_idx, &base_idx, error))
         return FALSE;
@@ -699,6 +689,10 @@ bp_block_job_graph_cb(GObject *source G_GNUC_UNUSED, GAsyncResult *result, gpoin
     }
     if (bp_block_job_check_cancel(job))
         return;
+    if (job->pull) {
+        bp_block_job_start_pull(job, bp_block_job_started_cb);
+        return;
+    }
     disk = bp_block_graph_get_disk(job->graph, job->target);
     args.job_id = job->job_id;
     args.device = job->active_node;
@@ -727,15 +721,26 @@ bp_blockjob_ops_commit_async(BpStore *store, gint64 domain_id, BpBlockAccess *ac
                              GCancellable *cancellable, GAsyncReadyCallback callback,
                              gpointer user_data)
 {
-    BpBlockJob *job;
-    GTask *task;
-    GError *err = NULL;
-
     if (!bp_block_access_is_live(access)) {
         bp_blockjob_offline_commit_async(store, domain_id, access, disk, top, base, flags,
                                          cancellable, callback, user_data);
         return NULL;
     }
+    return bp_block_job_launch(store, domain_id, access, FALSE, disk, top, base, bandwidth,
+                               flags, cancellable, callback, user_data);
+}
+
+
+BpBlockJob *
+bp_block_job_launch(BpStore *store, gint64 domain_id, BpBlockAccess *access,
+                    gboolean pull, const char *disk, const char *top, const char *base,
+                    guint64 bandwidth, unsigned int flags, GCancellable *cancellable,
+                    GAsyncReadyCallback callback, gpointer user_data)
+{
+    BpBlockJob *job;
+    GTask *task;
+    GError *err = NULL;
+
     task = g_task_new(NULL, cancellable, callback, user_data);
     g_task_set_source_tag(task, bp_blockjob_ops_commit_async);
     job = g_new0(BpBlockJob, 1);
@@ -750,6 +755,7 @@ bp_blockjob_ops_commit_async(BpStore *store, gint64 domain_id, BpBlockAccess *ac
     job->base_spec = g_strdup(base);
     job->flags = flags;
     job->bandwidth = bandwidth;
+    job->pull = pull;
 
     if (bp_block_access_get_kind(access) != BP_BLOCK_ACCESS_RUN ||
         !bp_block_access_get_monitor(access)) {
@@ -757,8 +763,10 @@ bp_blockjob_ops_commit_async(BpStore *store, gint64 domain_id, BpBlockAccess *ac
                           _("domain '%s' is not running"), job->domain_name);
     } else if (bp_backup_ops_is_running(domain_id)) {
         err = g_error_new(BP_ERROR, BP_ERROR_BUSY,
-                          _("domain '%s' has a backup job; a block commit must wait "
-                            "until it ended"), job->domain_name);
+                          pull ? _("domain '%s' has a backup job; a block pull must wait "
+                                   "until it ended")
+                          : _("domain '%s' has a backup job; a block commit must wait "
+                              "until it ended"), job->domain_name);
     }
     if (err) {
         /* Answered from the main loop, as any other outcome. */
@@ -818,6 +826,7 @@ bp_block_job_get_info(BpBlockJob *job, BpBlockJobInfo *info)
 {
     info->disk = g_strdup(job->target);
     info->active = job->active;
+    info->pull = job->pull;
     info->ready = job->state == BP_BLOCK_JOB_READY;
     info->cur = job->cur;
     info->end = job->end;
