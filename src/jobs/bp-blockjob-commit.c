@@ -130,6 +130,8 @@ bp_block_job_record(BpBlockJob *job, GError **error)
     if (job->pull) {
         json_builder_set_member_name(b, "pulled");
         json_builder_add_string_value(b, job->pulled_file);
+        json_builder_set_member_name(b, "pulled-node");
+        json_builder_add_string_value(b, g_ptr_array_index(job->gone_nodes, 0));
         json_builder_set_member_name(b, "lost");
         json_builder_begin_array(b);
         for (guint i = 0; i < job->lost->len; i++)
