@@ -8,6 +8,7 @@
 #include <config.h>
 
 #include "blockjobtest.h"
+#include "qemu/bp-qemu-sync.h"
 #include "qemutest.h"
 #include "testutils.h"
 #include "util/bp-error.h"
@@ -185,6 +186,54 @@ test_abort(void)
 }
 
 
+/* A checkpoint created while the pull runs is carried; deleting one is
+ * refused until the job ended. */
+static void
+test_checkpoints_during(void)
+{
+    g_autofree char *dir = bp_test_mkdtemp();
+    g_autoptr(GError) error = NULL;
+    BpBlockJob *job;
+    BpSyncCall call;
+    BcRun r;
+    Bc *bc;
+
+    qt_require_tools();
+    bc = bc_new(dir, "bp5");
+    bc_build(bc);
+    job = bp_pull(bc, &r, "vda[0]", 1);
+    g_assert_nonnull(job);
+    g_assert_true(qt_wait(&r.started, 10000));
+    /* Removing bitmaps would reopen layers the job holds. */
+    g_assert_false(ct_delete(bc->d, "c1", 0, &error));
+    g_assert_error(error, BP_ERROR, BP_ERROR_BUSY);
+    g_clear_error(&error);
+    bc_checkpoint(bc, "c3", 3);
+    bc_write(bc, 12 * MiB, 2 * CL, 0x22);
+    bp_sync_call_begin(&call);
+    bp_block_job_set_speed_async(job, 0, NULL, bp_sync_call_ready, &call);
+    g_assert_true(bp_block_job_set_speed_finish(bp_sync_call_wait(&call), &error));
+    bp_sync_call_end(&call);
+    g_assert_no_error(error);
+    g_assert_true(qt_wait(&r.done, 30000));
+    g_assert_no_error(r.error);
+    bc_take_def(bc, &r);
+    g_assert_cmpuint(bc_chain_len(bc), ==, 2);
+    bc_check_sizes(bc);
+    bc_check_size(bc, "c3", 3);
+    bc_write(bc, 13 * MiB, CL, 0x23);
+    bc_check_sizes(bc);
+    bc_check_size(bc, "c3", 3);
+    g_assert_true(ct_delete(bc->d, "c1", 0, &error));
+    g_assert_no_error(error);
+    bc_check_size(bc, "c0", 0);
+    bc_stop(bc);
+    bc_compare(bc);
+    bc_free(bc);
+    bp_test_rmdir(dir);
+}
+
+
 static void
 test_offline(void)
 {
@@ -310,6 +359,7 @@ main(int argc, char **argv)
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/jobs/blockpull/live", test_live);
     g_test_add_func("/jobs/blockpull/abort", test_abort);
+    g_test_add_func("/jobs/blockpull/checkpoints-during", test_checkpoints_during);
     g_test_add_func("/jobs/blockpull/offline", test_offline);
     g_test_add_func("/jobs/blockpull/reconcile", test_reconcile);
     return g_test_run();

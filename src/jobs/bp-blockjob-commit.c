@@ -410,6 +410,23 @@ bp_block_job_merge_graph_cb(GObject *source G_GNUC_UNUSED, GAsyncResult *result,
 }
 
 
+/* Pull: planned at the start, checked against the bitmaps as they are
+ * now; the top is writable, the pulled nodes are still there for the
+ * merges' sources. */
+static void
+bp_block_job_pull_graph_cb(GObject *source G_GNUC_UNUSED, GAsyncResult *result,
+                           gpointer data)
+{
+    BpBlockJob *job = data;
+    BpBlockGraph *graph = bp_block_access_read_graph_finish(result, NULL);
+
+    if (graph)
+        bp_block_job_refresh_pull(job, graph);
+    bp_block_access_apply_async(job->access, job->graph, job->plan->actions, NULL,
+                                bp_block_job_merged_cb, job);
+}
+
+
 /* The job concluded successfully: carry the bitmaps down. */
 static void
 bp_block_job_merge(BpBlockJob *job)
@@ -418,10 +435,7 @@ bp_block_job_merge(BpBlockJob *job)
         bp_block_job_hook("concluded", job->target, bp_block_job_hook_data);
     bp_block_job_set_phase(job, "concluded");
     if (job->pull) {
-        /* Planned at the start: the top is writable, the pulled nodes
-         * are still there for the merges' sources. */
-        bp_block_access_apply_async(job->access, job->graph, job->plan->actions, NULL,
-                                    bp_block_job_merged_cb, job);
+        bp_block_access_read_graph_async(job->access, NULL, bp_block_job_pull_graph_cb, job);
         return;
     }
     if (job->active) {

@@ -100,6 +100,10 @@ BpBlockJob *bp_block_job_launch(BpStore *store, gint64 domain_id, BpBlockAccess 
  * @graph for disk @disk (bp-blockjob-pull.c). */
 gboolean bp_block_job_prepare_pull(BpBlockJob *job, const BpBlockGraph *graph,
                                    const BpBlockDisk *disk, GError **error);
+/* Pull, after the job: drops from the plan the merges whose bitmaps
+ * went while it ran (a checkpoint deleted); takes @graph, which becomes
+ * the job's. */
+void bp_block_job_refresh_pull(BpBlockJob *job, BpBlockGraph *graph);
 /* Pull: sends block-stream; @callback as for bp_qmp_command_finish(). */
 void bp_block_job_start_pull(BpBlockJob *job, GAsyncReadyCallback callback);
 

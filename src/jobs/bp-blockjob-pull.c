@@ -66,7 +66,17 @@ bp_blockjob_pull_break(BpStore *store, gint64 domain_id, const char *domain_name
                              target);
     for (guint i = 0; i < names->len; i++) {
         const char *name = g_ptr_array_index(names, i);
+        g_autoptr(BpStoreCheckpoint) row = NULL;
+        g_autoptr(GError) missing = NULL;
 
+        /* Deleted (or already broken) while the pull ran: nothing to say. */
+        if (!(row = bp_store_checkpoint_get(store, domain_id, name, &missing)) &&
+            !g_error_matches(missing, BP_ERROR, BP_ERROR_NO_CHECKPOINT)) {
+            g_propagate_error(error, g_steal_pointer(&missing));
+            return FALSE;
+        }
+        if (!row || row->state == BP_STORE_CHECKPOINT_BROKEN)
+            continue;
         g_message("domain %s: checkpoint '%s' is broken: %s", domain_name, name, reason);
         if (!bp_store_checkpoint_set_state(store, domain_id, name,
                                            BP_STORE_CHECKPOINT_BROKEN, reason, error))
@@ -156,6 +166,37 @@ bp_block_job_prepare_pull(BpBlockJob *job, const BpBlockGraph *graph,
         return FALSE;
     job->job_id = g_strdup_printf("pull-%s", job->target);
     return TRUE;
+}
+
+
+void
+bp_block_job_refresh_pull(BpBlockJob *job, BpBlockGraph *graph)
+{
+    GPtrArray *actions = job->plan->actions;
+
+    for (guint i = actions->len; i-- > 0;) {
+        BpPlanAction *act = g_ptr_array_index(actions, i);
+        const BpBlockNode *target;
+
+        if (act->type != BP_PLAN_ACTION_BITMAP_MERGE)
+            continue;
+        for (guint k = act->sources ? act->sources->len : 0; k-- > 0;) {
+            const BpPlanBitmapRef *src = g_ptr_array_index(act->sources, k);
+            const BpBlockNode *node = bp_block_graph_lookup(graph, src->node);
+
+            if (!node || !bp_block_node_find_bitmap(node, src->name))
+                g_ptr_array_remove_index(act->sources, k);
+        }
+        target = bp_block_graph_lookup(graph, act->node);
+        if (!target || !bp_block_node_find_bitmap(target, act->name) ||
+            !act->sources || act->sources->len == 0) {
+            g_message("domain %s: bitmap '%s' changed during the pull of disk '%s'; "
+                      "not merging it", job->domain_name, act->name, job->target);
+            g_ptr_array_remove_index(actions, i);
+        }
+    }
+    bp_block_graph_free(job->graph);
+    job->graph = graph;
 }
 
 
