@@ -235,7 +235,8 @@ bp_commit_done_cb(GObject *source G_GNUC_UNUSED, GAsyncResult *result, gpointer 
         g_object_steal_data(G_OBJECT(dom), key);
     bp_log_domain(ok ? G_LOG_LEVEL_MESSAGE : G_LOG_LEVEL_WARNING,
                   bp_daemon_domain_get_name(dom), "block %s of disk %s %s%s",
-                  obj->pull ? "pull" : "commit", obj->target, !ok ? "failed: " : pivoted ? "completed" : "abandoned",
+                  obj->pull ? "pull" : "commit", obj->target,
+                  !ok ? "failed: " : pivoted ? "completed" : "abandoned",
                   err ? err->message : "");
     if (obj->args) {
         /* It never started (or it ran offline): the caller hears now. */

@@ -15,8 +15,9 @@
 #   into ov2: the definition and ov2's header lose ov1; c0, c1 and c3
 #   count exactly the bytes written since each (also after more writes);
 #   c2 is reported broken with a reason (checkpoint-info);
-#   a slow pull (--bandwidth 1 --bytes): blockjob --json / --raw show a
-#   pull, a second pull is refused, blockjob --abort leaves the chain;
+#   a slow pull (--bandwidth 1 --bytes): blockjob --json / --raw and the
+#   Job object (GetBlockJobInfo, Operation) show a pull, a second pull is
+#   refused, blockjob --abort and --wait --timeout leave the chain;
 #   blockpull while a pull backup runs is refused;
 #   the shut-off domain pulled whole with qemu-img rebase: the disk stands
 #   alone, c0, c1, c3 and c4 (made in the top only) still exact;
@@ -253,6 +254,14 @@ bp blockjob vm1 vda --json
 bp blockjob vm1 vda --raw
 [ $rc -eq 0 ] && [ "$(sed -n 1p out)" = " type=Block Pull" ] &&
     pass "blockjob --raw: Block Pull" || fail "blockjob --raw: $(cat out)"
+r=$(gdbus call --session --dest org.blkpoint.Blkpoint1 \
+    --object-path /org/blkpoint/Blkpoint1/domain/vm1 \
+    --method org.blkpoint.Blkpoint1.Domain.GetBlockJobInfo vda '{}' 2>&1)
+job=$(printf '%s' "$r" | sed -n "s/.*'job': <objectpath '\([^']*\)'>.*/\1/p")
+op=$(gdbus call --session --dest org.blkpoint.Blkpoint1 --object-path "${job:-/}" \
+    --method org.freedesktop.DBus.Properties.Get org.blkpoint.Blkpoint1.Job Operation 2>&1)
+[ "$op" = "(<'block-pull'>,)" ] && pass "the Job object's Operation is block-pull" ||
+    fail "Job object: $r / $op"
 bp blockpull vm1 vda
 [ $rc -eq 1 ] && grep -q 'already has a block job' err &&
     pass "a second pull on the disk is refused" || fail "second pull: rc=$rc $(cat err)"
@@ -262,6 +271,13 @@ expect "\n" "blockjob --abort" && [ "$(source_of)" = "$tmp/ov3.qcow2" ] &&
     pass "blockjob --abort leaves the chain" ||
     fail "after the abort: $(source_of), $(layers) layers"
 check_sizes "after the abort" c0 c1 c3
+
+bp blockpull vm1 vda --bandwidth 1 --bytes --wait --timeout 1
+[ $rc -eq 1 ] && grep -q 'Pull aborted' out && [ "$(layers)" = 3 ] &&
+    [ "$(backing_of ov3.qcow2)" = "$tmp/ov2.qcow2" ] &&
+    pass "blockpull --wait --timeout: Pull aborted, the chain stays" ||
+    fail "--timeout: rc=$rc $(cat out) $(cat err)"
+check_sizes "after the timeout" c0 c1 c3
 
 echo "<domainbackup mode='pull'/>" >bk.xml
 bp -q backup-begin vm1 bk.xml
