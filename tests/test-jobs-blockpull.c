@@ -65,6 +65,12 @@ test_live(void)
     g_assert_true(qt_wait(&r.done, 10000));
     g_assert_error(r.error, BP_ERROR, BP_ERROR_INVALID_ARGUMENT);
     g_clear_error(&r.error);
+    /* Nothing between the top and ov1 (vda[1]). */
+    bp_pull(bc, &r, "vda[1]", 0);
+    g_assert_true(qt_wait(&r.done, 10000));
+    g_assert_error(r.error, BP_ERROR, BP_ERROR_INVALID_ARGUMENT);
+    g_clear_error(&r.error);
+    g_assert_cmpuint(bc_chain_len(bc), ==, 3);
 
     /* ov1 (vda[1]) into ov2, down to vda.qcow2 (vda[0]). */
     g_assert_nonnull(bp_pull(bc, &r, "vda[0]", 0));

@@ -377,22 +377,10 @@ bp_offline_prepare_pull(BpOfflineCommit *op, GError **error)
     if (!bp_blockjob_claim(op->domain_id, op->target, NULL, op->domain_name, error))
         return FALSE;
     op->registered = TRUE;
-    if (disk->chain->len < 2) {
-        g_set_error(error, BP_ERROR, BP_ERROR_INVALID_ARGUMENT,
-                    _("disk '%s' of domain '%s' has no backing chain to pull"),
-                    op->target, op->domain_name);
+    if (!bp_blockjob_pull_range(op->graph, disk, op->base_spec, op->domain_name,
+                                &base_idx, error))
         return FALSE;
-    }
-    if (op->base_spec) {
-        if ((base_idx = bp_blockjob_resolve_layer(op->graph, disk, op->base_spec,
-                                                  error)) < 0)
-            return FALSE;
-        if (base_idx == 0) {
-            g_set_error(error, BP_ERROR, BP_ERROR_INVALID_ARGUMENT,
-                        _("base '%s' is the top layer of disk '%s': nothing is below it "
-                          "to pull"), op->base_spec, op->target);
-            return FALSE;
-        }
+    if (base_idx > 0) {
         n = g_ptr_array_index(disk->chain, base_idx);
         op->base_file = g_strdup(n->filename);
         op->base_format = g_strdup(n->driver);

@@ -96,6 +96,16 @@ BpBlockJob *bp_block_job_launch(BpStore *store, gint64 domain_id, BpBlockAccess 
                                 GCancellable *cancellable, GAsyncReadyCallback callback,
                                 gpointer user_data);
 
+/*
+ * The range of a pull of @disk: *@base_idx is @base's index in the chain
+ * (-1 without @base: the whole chain).  BP_ERROR_INVALID_ARGUMENT when
+ * there is nothing to pull (no backing chain, @base is the top or right
+ * below it) or @base is not in the chain.
+ */
+gboolean bp_blockjob_pull_range(const BpBlockGraph *graph, const BpBlockDisk *disk,
+                                const char *base, const char *domain_name, int *base_idx,
+                                GError **error);
+
 /* Pull: fills the job's nodes, files, plan and lost checkpoints from
  * @graph for disk @disk (bp-blockjob-pull.c). */
 gboolean bp_block_job_prepare_pull(BpBlockJob *job, const BpBlockGraph *graph,

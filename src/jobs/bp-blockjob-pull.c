@@ -114,6 +114,35 @@ bp_blockjob_def_drop_pulled(BpDomainDef *def, const char *target,
 
 
 gboolean
+bp_blockjob_pull_range(const BpBlockGraph *graph, const BpBlockDisk *disk,
+                       const char *base, const char *domain_name, int *base_idx,
+                       GError **error)
+{
+    *base_idx = -1;
+    if (disk->chain->len < 2) {
+        g_set_error(error, BP_ERROR, BP_ERROR_INVALID_ARGUMENT,
+                    _("disk '%s' of domain '%s' has no backing chain to pull"),
+                    disk->target, domain_name);
+        return FALSE;
+    }
+    if (!base)
+        return TRUE;
+    if ((*base_idx = bp_blockjob_resolve_layer(graph, disk, base, error)) < 0)
+        return FALSE;
+    if (*base_idx <= 1) {
+        g_set_error(error, BP_ERROR, BP_ERROR_INVALID_ARGUMENT,
+                    *base_idx == 0
+                    ? _("base '%s' is the top layer of disk '%s': nothing is below it to "
+                        "pull")
+                    : _("base '%s' is right below the top layer of disk '%s': there is "
+                        "nothing to pull"), base, disk->target);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+
+gboolean
 bp_block_job_prepare_pull(BpBlockJob *job, const BpBlockGraph *graph,
                           const BpBlockDisk *disk, GError **error)
 {
@@ -121,22 +150,9 @@ bp_block_job_prepare_pull(BpBlockJob *job, const BpBlockGraph *graph,
     int base_idx = -1;
     guint end;
 
-    if (disk->chain->len < 2) {
-        g_set_error(error, BP_ERROR, BP_ERROR_INVALID_ARGUMENT,
-                    _("disk '%s' of domain '%s' has no backing chain to pull"),
-                    job->target, job->domain_name);
+    if (!bp_blockjob_pull_range(graph, disk, job->base_spec, job->domain_name, &base_idx,
+                                error))
         return FALSE;
-    }
-    if (job->base_spec) {
-        if ((base_idx = bp_blockjob_resolve_layer(graph, disk, job->base_spec, error)) < 0)
-            return FALSE;
-        if (base_idx == 0) {
-            g_set_error(error, BP_ERROR, BP_ERROR_INVALID_ARGUMENT,
-                        _("base '%s' is the top layer of disk '%s': nothing is below it "
-                          "to pull"), job->base_spec, job->target);
-            return FALSE;
-        }
-    }
     job->active = FALSE;
     n = g_ptr_array_index(disk->chain, 0);
     job->active_node = g_strdup(n->node_name);
