@@ -14,7 +14,8 @@
 #   blockpull --base vda.qcow2 --wait --verbose (virsh's texts) pulls ov1
 #   into ov2: the definition and ov2's header lose ov1; c0, c1 and c3
 #   count exactly the bytes written since each (also after more writes);
-#   c2 is reported broken with a reason (checkpoint-info);
+#   c2 is reported broken with a reason (checkpoint-info); a restarted
+#   daemon finds the short chain;
 #   a slow pull (--bandwidth 1 --bytes): blockjob --json / --raw and the
 #   Job object (GetBlockJobInfo, Operation) show a pull, a second pull is
 #   refused, blockjob --abort and --wait --timeout leave the chain;
@@ -237,6 +238,16 @@ esac
 w 60 1 0x19
 w 0 1 0x1a
 check_sizes "writes after the pull" c0 c1 c3
+
+# The daemon restarts while the domain runs: it finds the short chain.
+p=$(daemon_pid)
+kill "$p"
+for _i in $(seq 1 100); do kill -0 "$p" 2>/dev/null || break; sleep 0.05; done
+[ "$(layers)" = 2 ] && [ "$(source_of)" = "$tmp/ov2.qcow2" ] &&
+    pass "a restarted daemon reconnects to the pulled disk" ||
+    fail "after the daemon restart: $(source_of), $(layers) layers"
+w 61 1 0x1b
+check_sizes "a write after the daemon restart" c0 c1 c3
 
 # ---- a slow pull: blockjob --info, Busy, --abort ----------------------------------------
 
