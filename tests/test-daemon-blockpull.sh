@@ -22,7 +22,9 @@
 #   blockpull while a pull backup runs is refused;
 #   the shut-off domain pulled whole with qemu-img rebase: the disk stands
 #   alone, c0, c1, c3 and c4 (made in the top only) still exact;
-#   qemu-img compare against the model after each pull.
+#   qemu-img compare against the model after each pull.  Then the attach
+#   runtime: a qemu-storage-daemon this test runs with a two-layer chain
+#   (node names of its own), blockpull of the whole chain, c0 still exact.
 
 set -u
 
@@ -52,7 +54,9 @@ pass() { echo "ok: $*"; }
 tmp=$(mktemp -d /tmp/bp-bpull.XXXXXX) || exit 99
 bus_pid=
 qsd_pid=
+ext_pid=
 cleanup() {
+    [ -n "$ext_pid" ] && kill -9 "$ext_pid" 2>/dev/null
     if [ -n "$qsd_pid" ]; then
         case $( (tr '\0' ' ' <"/proc/$qsd_pid/cmdline") 2>/dev/null) in
             *qemu-storage-daemon*"$tmp"*) kill -9 "$qsd_pid" 2>/dev/null ;;
@@ -317,6 +321,57 @@ check_sizes "after the offline pull" c0 c1 c3 c4
 w 73 1 0x1f
 check_sizes "a write after the offline pull" c0 c1 c3 c4
 stop
+
+# ---- the attach runtime: a qemu-storage-daemon this test runs ------------------------
+
+mkdir -p ext
+"$QEMU_IMG" create -q -f qcow2 ext/base.qcow2 16M || exit 99
+cat >ext.xml <<EOF
+<domain><name>ext</name><runtime type='attach'><monitor path='$tmp/ext/qmp.sock'/></runtime>
+<devices><disk type='file'><driver type='qcow2'/><source file='$tmp/ext/base.qcow2'/>
+<backingStore/><target dev='vda'/></disk></devices></domain>
+EOF
+bp -q define ext.xml
+bp -q checkpoint-create-as ext c0
+[ $rc -eq 0 ] || fail "offline checkpoint on the attach domain: $(cat err)"
+"$QEMU_IMG" create -q -f qcow2 -b "$tmp/ext/base.qcow2" -F qcow2 ext/ov.qcow2 16M || exit 99
+"$QEMU_IMG" bitmap --add ext/ov.qcow2 c0 || exit 99
+sed -e "s|<source file='$tmp/ext/base.qcow2'/>|<source file='$tmp/ext/ov.qcow2'/><backingStore type='file'><format type='qcow2'/><source file='$tmp/ext/base.qcow2'/><backingStore/></backingStore>|" \
+    -e "s|^<backingStore/><target|<target|" ext.xml >ext2.xml
+bp -q define ext2.xml
+[ $rc -eq 0 ] || fail "redefine the attach domain: $(cat err)"
+"$QEMU_STORAGE_DAEMON" \
+    --blockdev "{\"driver\":\"file\",\"node-name\":\"f0\",\"filename\":\"$tmp/ext/base.qcow2\"}" \
+    --blockdev '{"driver":"qcow2","node-name":"n0","file":"f0","read-only":true}' \
+    --blockdev "{\"driver\":\"file\",\"node-name\":\"f1\",\"filename\":\"$tmp/ext/ov.qcow2\"}" \
+    --blockdev '{"driver":"qcow2","node-name":"n1","file":"f1","backing":"n0"}' \
+    --nbd-server "addr.type=unix,addr.path=$tmp/ext/nbd.sock" \
+    --export type=nbd,id=e1,node-name=n1,name=vda,writable=on \
+    --chardev "socket,id=m,path=$tmp/ext/qmp.sock,server=on,wait=off" \
+    --monitor chardev=m >ext/log 2>&1 &
+ext_pid=$!
+for _i in $(seq 1 100); do [ -S ext/qmp.sock ] && break; sleep 0.05; done
+bp -q start ext
+[ $rc -eq 0 ] || fail "attach start: $(cat err)"
+for o in 1 2 3; do
+    qemu-io -f raw "nbd+unix:///vda?socket=$tmp/ext/nbd.sock" -c "write -P 0x5$o $((o * CL)) $CL" \
+        >/dev/null || fail "ext write"
+done
+bp blockpull ext vda --wait
+expect "\nPull complete\n" "attach: blockpull --wait" &&
+    [ "$("$blkpoint" -c session -q dumpxml ext --xpath "count(//disk//source)")" = 1 ] &&
+    pass "attach runtime: the whole chain pulled into the top" ||
+    fail "attach: $(cat err)"
+qemu-io -f raw "nbd+unix:///vda?socket=$tmp/ext/nbd.sock" -c "write -P 0x54 $((4 * CL)) $CL" \
+    >/dev/null || fail "ext write after the pull"
+got=$("$blkpoint" -c session -q checkpoint-dumpxml ext c0 --no-domain --size \
+      --xpath "string(//disk[@name='vda']/@size)")
+[ "$got" = $((4 * CL)) ] && pass "attach runtime: c0 counts every write across the pull" ||
+    fail "attach: c0 size $got, want $((4 * CL))"
+bp -q destroy ext
+kill "$ext_pid" 2>/dev/null
+wait "$ext_pid" 2>/dev/null
+ext_pid=
 
 if [ $failures -ne 0 ]; then
     echo "---- daemon log"
