@@ -62,6 +62,7 @@ typedef struct {
     GPtrArray *paused;          /* pull: char*, the top's bitmaps to pause */
     guint next;                 /* pull: index in paused */
     gboolean resuming;          /* pull: enabling them again */
+    GError *failed;             /* pull: why it stopped before the resume */
     GPtrArray *lost;            /* pull: char*, checkpoints to mark broken */
 } BpOfflineCommit;
 
@@ -90,6 +91,7 @@ bp_offline_commit_free(BpOfflineCommit *op)
     g_free(op->pulled_file);
     g_clear_pointer(&op->paused, g_ptr_array_unref);
     g_clear_pointer(&op->lost, g_ptr_array_unref);
+    g_clear_error(&op->failed);
     g_free(op);
 }
 
@@ -308,11 +310,21 @@ bp_offline_pull_step_cb(GObject *source G_GNUC_UNUSED, GAsyncResult *result, gpo
     GError *err = NULL;
 
     if (!(out = bp_qemu_img_run_finish(result, &err))) {
-        if (!op->resuming)
-            g_prefix_error(&err, _("disk '%s' is unchanged, its bitmaps may be left "
-                                   "disabled: "), op->target);
-        bp_offline_fail(task, err);
-        return;
+        if (!op->failed && op->resuming && op->next == 0) {
+            /* The rebase failed: the backing file is unchanged, so is what
+             * the disk reads; the bitmaps are resumed before failing. */
+            op->failed = err;
+        } else if (!op->failed && !op->resuming) {
+            op->failed = err;
+            op->resuming = TRUE;
+            op->next = 0;
+        } else {
+            g_prefix_error(&err, _("the bitmaps of disk '%s' may be left disabled: "),
+                           op->target);
+            g_clear_error(&op->failed);
+            bp_offline_fail(task, err);
+            return;
+        }
     }
     bp_offline_pull_step(task);
 }
@@ -333,6 +345,10 @@ bp_offline_pull_step(GTask *task)
 
         bp_qemu_img_run_async(config, args, op->top_file, NULL, bp_offline_pull_step_cb,
                               task);
+        return;
+    }
+    if (op->failed) {
+        bp_offline_fail(task, g_steal_pointer(&op->failed));
         return;
     }
     if (!op->resuming) {
