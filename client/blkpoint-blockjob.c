@@ -1,5 +1,5 @@
 /*
- * blkpoint-blockjob.c: "blockcommit" and "blockjob", with virsh's
+ * blkpoint-blockjob.c: "blockcommit", "blockpull" and "blockjob", with virsh's
  * options and output (see blkpoint-blockjob.h).
  *
  * Waiting (--wait, --pivot, --keep-overlay) polls GetBlockJobInfo() twice
@@ -395,7 +395,126 @@ bp_cmd_blockcommit(BpCtl *ctl, const BpCmd *cmd, GError **error)
 }
 
 
+/* ---- blockpull ------------------------------------------------------------ */
+
+const BpCmdOptDef bp_opts_blockpull[] = {
+    BP_OPT_DOMAIN,
+    BP_OPT_PATH,
+    { "bandwidth", BP_OPT_STRING, FALSE, N_("bandwidth limit in MiB/s") },
+    { "base", BP_OPT_STRING, FALSE,
+      N_("path of backing file in chain for a partial pull") },
+    { "wait", BP_OPT_BOOL, FALSE, N_("wait for job to finish") },
+    { "verbose", BP_OPT_BOOL, FALSE, N_("with --wait, display the progress") },
+    { "timeout", BP_OPT_STRING, FALSE,
+      N_("with --wait, abort if pull exceeds timeout (in seconds)") },
+    { "async", BP_OPT_BOOL, FALSE, N_("with --wait, don't wait for cancel to finish") },
+    { "keep-relative", BP_OPT_BOOL, FALSE,
+      N_("keep the backing chain relatively referenced") },
+    { "bytes", BP_OPT_BOOL, FALSE,
+      N_("the bandwidth limit is in bytes/s rather than MiB/s") },
+    { NULL, 0, FALSE, NULL }
+};
+
+
+gboolean
+bp_cmd_blockpull(BpCtl *ctl, const BpCmd *cmd, GError **error)
+{
+    g_autoptr(BpDomain) dom = NULL;
+    g_auto(GVariantDict) opts = G_VARIANT_DICT_INIT(NULL);
+    g_autofree char *job = NULL;
+    gboolean blocking = bp_cmd_opt_bool(cmd, "wait");
+    gboolean verbose = bp_cmd_opt_bool(cmd, "verbose");
+    const char *timeout = bp_cmd_opt_string(cmd, "timeout");
+    const char *path = bp_cmd_opt_string(cmd, "path");
+    const char *base = bp_cmd_opt_string(cmd, "base");
+    guint64 bandwidth;
+    BpWaitResult res;
+    BpWait w = { 0 };
+
+    if (!bp_blockjob_bandwidth(cmd, &bandwidth, error))
+        return FALSE;
+    /* virsh: --verbose, --timeout and --async need --wait. */
+    if (!blocking && (verbose || timeout || bp_cmd_opt_bool(cmd, "async"))) {
+        g_set_error(error, BP_ERROR, BP_ERROR_INVALID_ARGUMENT,
+                    _("missing --wait option"));
+        return FALSE;
+    }
+    if (timeout) {
+        char *end = NULL;
+        guint64 secs;
+
+        errno = 0;
+        secs = g_ascii_strtoull(timeout, &end, 10);
+        if (errno || !end || *end || *timeout == '-' || secs == 0 || secs > G_MAXINT / 1000) {
+            g_set_error(error, BP_ERROR, BP_ERROR_INVALID_ARGUMENT,
+                        _("invalid timeout '%s'"), timeout);
+            return FALSE;
+        }
+        w.deadline = g_get_monotonic_time() + (gint64) secs * G_USEC_PER_SEC;
+    }
+    w.async = bp_cmd_opt_bool(cmd, "async");
+    if (!(dom = bp_ctl_lookup_domain(ctl, bp_cmd_opt_string(cmd, "domain"), NULL, error)))
+        return FALSE;
+    if (bp_cmd_opt_bool(cmd, "keep-relative"))
+        g_variant_dict_insert(&opts, "keep-relative", "b", TRUE);
+    if (base)
+        g_variant_dict_insert(&opts, "base", "s", base);
+    if (bandwidth)
+        g_variant_dict_insert(&opts, "bandwidth", "t", bandwidth);
+    bp_wait_init(&w, ctl, dom, path);
+    if (!bp_domain_call_block_pull_sync(dom, path, bp_ctl_options(ctl, &opts),
+                                        bp_ctl_call_flags(ctl), BP_CALL_TIMEOUT_LONG,
+                                        &job, NULL, error)) {
+        bp_wait_clear(&w, ctl);
+        return FALSE;
+    }
+    if (!blocking || g_str_equal(job, "/")) {
+        bp_wait_clear(&w, ctl);
+        if (!blocking) {
+            bp_ctl_print_extra(ctl, "%s", _("Block Pull started"));
+            bp_blockcommit_json(ctl, job, g_str_equal(job, "/") ? "completed" : "started");
+            return TRUE;
+        }
+        /* Shut-off domain: it is already done. */
+        if (verbose)
+            bp_blockjob_progress(_("Block Pull"), 0, 1);
+        bp_ctl_print_extra(ctl, "\n%s", _("Pull complete"));
+        bp_blockcommit_json(ctl, job, "completed");
+        return TRUE;
+    }
+    res = bp_blockjob_wait(&w, job, _("Block Pull"), verbose, FALSE, error);
+    bp_wait_clear(&w, ctl);
+    if (res == BP_WAIT_CANCELED) {
+        bp_ctl_print_extra(ctl, "\n%s\n", _("Pull aborted"));
+        if (error && !*error)
+            g_set_error(error, BP_ERROR, BP_ERROR_OPERATION_INVALID,
+                        _("the pull into disk %s did not end within %s seconds"),
+                        path, timeout);
+        return FALSE;
+    }
+    if (res == BP_WAIT_FAILED) {
+        bp_ctl_print_extra(ctl, "\n");
+        bp_ctl_context(ctl, "%s", _("Block Pull failed"));
+        return FALSE;
+    }
+    bp_ctl_print_extra(ctl, "\n%s", _("Pull complete"));
+    bp_blockcommit_json(ctl, job, "completed");
+    return TRUE;
+}
+
+
 /* ---- blockjob ------------------------------------------------------------- */
+
+/* virsh's name of a job type. */
+static const char *
+bp_blockjob_type_label(const char *type)
+{
+    if (g_str_equal(type, "pull"))
+        return N_("Block Pull");
+    if (g_str_equal(type, "active-commit"))
+        return N_("Active Block Commit");
+    return N_("Block Commit");
+}
 
 const BpCmdOptDef bp_opts_blockjob[] = {
     BP_OPT_DOMAIN,
@@ -460,13 +579,11 @@ bp_blockjob_info(BpCtl *ctl, BpDomain *dom, const char *path, gboolean raw,
         /* virsh counts bandwidth in MiB/s here unless --bytes. */
         bp_ctl_print(ctl, " type=%s\n bandwidth=%" G_GUINT64_FORMAT "\n cur=%"
                      G_GUINT64_FORMAT "\n end=%" G_GUINT64_FORMAT "\n",
-                     g_str_equal(type, "active-commit") ? "Active Block Commit"
-                                                        : "Block Commit",
+                     bp_blockjob_type_label(type),
                      bytes ? bw : bw >> 20, cur, end);
         return TRUE;
     }
-    bp_blockjob_progress(g_str_equal(type, "active-commit") ? _("Active Block Commit")
-                                                             : _("Block Commit"),
+    bp_blockjob_progress(_(bp_blockjob_type_label(type)),
                          end - MIN(cur, end), end);
     if (bw) {
         static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB" };

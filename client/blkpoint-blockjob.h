@@ -1,6 +1,6 @@
 /*
- * blkpoint-blockjob.h: "blockcommit" and "blockjob" (virsh's block job
- * commands; only commit jobs exist in blkpoint).
+ * blkpoint-blockjob.h: "blockcommit", "blockpull" and "blockjob" (virsh's
+ * block job commands; commit and pull jobs exist in blkpoint).
  */
 #pragma once
 
@@ -10,9 +10,11 @@
 G_BEGIN_DECLS
 
 extern const BpCmdOptDef bp_opts_blockcommit[];
+extern const BpCmdOptDef bp_opts_blockpull[];
 extern const BpCmdOptDef bp_opts_blockjob[];
 
 gboolean bp_cmd_blockcommit(BpCtl *ctl, const BpCmd *cmd, GError **error);
+gboolean bp_cmd_blockpull(BpCtl *ctl, const BpCmd *cmd, GError **error);
 gboolean bp_cmd_blockjob(BpCtl *ctl, const BpCmd *cmd, GError **error);
 
 G_END_DECLS

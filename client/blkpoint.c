@@ -180,6 +180,13 @@ static const BpCmdDef bp_cmds_snapshot[] = {
          "checkpoints' bitmaps of the committed layers are merged into the "
          "base, so incremental backups continue.  A shut-off domain is "
          "committed with qemu-img before the command returns.") },
+    { "blockpull", bp_cmd_blockpull, bp_opts_blockpull,
+      N_("Populate a disk from its backing image."),
+      N_("Populate a disk from its backing image chain.  The checkpoints' "
+         "bitmaps of the pulled layers are merged into the disk's top "
+         "layer; a checkpoint whose bitmap only the pulled layers hold is "
+         "marked broken.  A shut-off domain is pulled with qemu-img before "
+         "the command returns.") },
     { "blockjob", bp_cmd_blockjob, bp_opts_blockjob,
       N_("Manage active block operations"),
       N_("Query, adjust speed, or cancel active block operations.") },

@@ -1,8 +1,8 @@
 /*
  * bp-blockjob-object.c: the block job methods of
- * org.blkpoint.Blkpoint1.Domain (BlockCommit, BlockJobAbort,
+ * org.blkpoint.Blkpoint1.Domain (BlockCommit, BlockPull, BlockJobAbort,
  * BlockJobSetSpeed, GetBlockJobInfo) and the org.blkpoint.Blkpoint1.Job
- * object of a running commit.
+ * object of a running commit or pull (the same machinery).
  *
  * BlockCommit runs in the domain's operation queue until QEMU runs the
  * job (or it failed), then answers with the Job object; the queue is free
@@ -33,6 +33,7 @@ typedef struct {
     BpJob *iface;
     guint timer;
     GPtrArray *waiters;         /* BpMethodArgs*: BlockJobAbort calls to answer at the end */
+    gboolean pull;              /* BlockPull rather than BlockCommit */
 } BpCommitObj;
 
 static const BpMethodOption bp_options_commit[] = {
@@ -43,6 +44,12 @@ static const BpMethodFlag bp_flags_commit[] = {
     { "shallow", BP_BLOCK_COMMIT_SHALLOW }, { "active", BP_BLOCK_COMMIT_ACTIVE },
     { "delete", BP_BLOCK_COMMIT_DELETE }, { "keep-relative", BP_BLOCK_COMMIT_RELATIVE },
     { NULL, 0 }
+};
+static const BpMethodOption bp_options_pull[] = {
+    { "base", "s" }, { "keep-relative", "b" }, { "bandwidth", "t" }, { NULL, NULL }
+};
+static const BpMethodFlag bp_flags_pull[] = {
+    { "keep-relative", BP_BLOCK_COMMIT_RELATIVE }, { NULL, 0 }
 };
 static const BpMethodOption bp_options_abort[] = {
     { "pivot", "b" }, { "async", "b" }, { NULL, NULL }
@@ -171,7 +178,8 @@ bp_commit_started(BpBlockJob *job, gpointer data)
     obj->path = g_strdup_printf(BP_DBUS_JOB_PATH "/blockjob%" G_GINT64_FORMAT, info.store_id);
     obj->object = bp_object_skeleton_new(obj->path);
     obj->iface = bp_job_skeleton_new();
-    bp_job_set_operation(obj->iface, info.active ? "active-block-commit" : "block-commit");
+    bp_job_set_operation(obj->iface, info.pull ? "block-pull" :
+                                     info.active ? "active-block-commit" : "block-commit");
     bp_job_set_domain(obj->iface, bp_daemon_domain_get_path(obj->dom));
     bp_job_set_disks(obj->iface, disks);
     bp_job_set_state(obj->iface, "running");
@@ -185,7 +193,7 @@ bp_commit_started(BpBlockJob *job, gpointer data)
     bp_commit_obj_tick(obj);
     obj->timer = g_timeout_add(250, bp_commit_obj_tick, obj);
     bp_log_domain(G_LOG_LEVEL_MESSAGE, bp_daemon_domain_get_name(obj->dom),
-                  "block commit of disk %s started", obj->target);
+                  "block %s of disk %s started", obj->pull ? "pull" : "commit", obj->target);
     g_dbus_interface_skeleton_flush(G_DBUS_INTERFACE_SKELETON(obj->iface));
     bp_method_return(args, g_variant_new("(o)", obj->path));
     bp_daemon_domain_op_done(obj->dom);
@@ -226,8 +234,9 @@ bp_commit_done_cb(GObject *source G_GNUC_UNUSED, GAsyncResult *result, gpointer 
     if (g_object_get_data(G_OBJECT(dom), key) == obj)
         g_object_steal_data(G_OBJECT(dom), key);
     bp_log_domain(ok ? G_LOG_LEVEL_MESSAGE : G_LOG_LEVEL_WARNING,
-                  bp_daemon_domain_get_name(dom), "block commit of disk %s %s%s",
-                  obj->target, !ok ? "failed: " : pivoted ? "completed" : "abandoned",
+                  bp_daemon_domain_get_name(dom), "block %s of disk %s %s%s",
+                  obj->pull ? "pull" : "commit", obj->target,
+                  !ok ? "failed: " : pivoted ? "completed" : "abandoned",
                   err ? err->message : "");
     if (obj->args) {
         /* It never started (or it ran offline): the caller hears now. */
@@ -286,6 +295,7 @@ bp_commit_op(BpDaemonDomain *dom, gpointer data)
     g_variant_lookup(opts, "base", "&s", &base);
     g_variant_lookup(opts, "bandwidth", "t", &bandwidth);
     obj = g_new0(BpCommitObj, 1);
+    obj->pull = g_object_get_data(G_OBJECT(args->invocation), "bp-pull") != NULL;
     obj->dom = g_object_ref(dom);
     obj->args = args;
     obj->waiters = g_ptr_array_new();
@@ -295,12 +305,19 @@ bp_commit_op(BpDaemonDomain *dom, gpointer data)
     key = bp_commit_key(obj->target);
     if (!g_object_get_data(G_OBJECT(dom), key))
         g_object_set_data(G_OBJECT(dom), key, obj);
-    obj->job = bp_blockjob_ops_commit_async(bp_daemon_domain_get_daemon(dom)->store,
-                                            bp_daemon_domain_get_id(dom), access, args->arg,
-                                            top && *top ? top : NULL,
-                                            base && *base ? base : NULL, bandwidth,
-                                            bp_method_option_flags(args, bp_flags_commit),
-                                            NULL, bp_commit_done_cb, obj);
+    if (obj->pull)
+        obj->job = bp_blockjob_ops_pull_async(bp_daemon_domain_get_daemon(dom)->store,
+                                              bp_daemon_domain_get_id(dom), access, args->arg,
+                                              base && *base ? base : NULL, bandwidth,
+                                              bp_method_option_flags(args, bp_flags_pull),
+                                              NULL, bp_commit_done_cb, obj);
+    else
+        obj->job = bp_blockjob_ops_commit_async(bp_daemon_domain_get_daemon(dom)->store,
+                                                bp_daemon_domain_get_id(dom), access,
+                                                args->arg, top && *top ? top : NULL,
+                                                base && *base ? base : NULL, bandwidth,
+                                                bp_method_option_flags(args, bp_flags_commit),
+                                                NULL, bp_commit_done_cb, obj);
     if (obj->job)
         bp_block_job_set_started_func(obj->job, bp_commit_started, bp_commit_ready, obj);
 }
@@ -323,6 +340,23 @@ bp_blockjob_handle_commit(BpDomain *iface G_GNUC_UNUSED, GDBusMethodInvocation *
 
     args->arg = g_strdup(disk);
     bp_method_authorize(args, bp_options_commit, BP_AUTH_MANAGE, bp_commit_authorized);
+    return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+
+/* BlockPull: the same object and queue as BlockCommit, told apart by a
+ * mark on the invocation. */
+static gboolean
+bp_blockjob_handle_pull(BpDomain *iface G_GNUC_UNUSED, GDBusMethodInvocation *invocation,
+                        const char *disk, GVariant *options, gpointer user_data)
+{
+    BpDaemonDomain *dom = user_data;
+    BpMethodArgs *args = bp_method_args_new(bp_daemon_domain_get_daemon(dom), invocation,
+                                            dom, options);
+
+    args->arg = g_strdup(disk);
+    g_object_set_data(G_OBJECT(invocation), "bp-pull", GINT_TO_POINTER(1));
+    bp_method_authorize(args, bp_options_pull, BP_AUTH_MANAGE, bp_commit_authorized);
     return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
@@ -415,7 +449,8 @@ bp_blockjob_info_authorized(BpMethodArgs *args)
     if (obj && obj->job && obj->path) {
         bp_block_job_get_info(obj->job, &info);
         g_variant_builder_add(&b, "{sv}", "type",
-                              g_variant_new_string(info.active ? "active-commit" : "commit"));
+                              g_variant_new_string(info.pull ? "pull" :
+                                                   info.active ? "active-commit" : "commit"));
         g_variant_builder_add(&b, "{sv}", "job", g_variant_new_object_path(obj->path));
         g_variant_builder_add(&b, "{sv}", "bandwidth", g_variant_new_uint64(info.bandwidth));
         g_variant_builder_add(&b, "{sv}", "cur", g_variant_new_uint64(info.cur));
@@ -515,6 +550,7 @@ void
 bp_blockjob_connect_domain_methods(BpDaemonDomain *dom, BpDomain *iface)
 {
     g_signal_connect(iface, "handle-block-commit", G_CALLBACK(bp_blockjob_handle_commit), dom);
+    g_signal_connect(iface, "handle-block-pull", G_CALLBACK(bp_blockjob_handle_pull), dom);
     g_signal_connect(iface, "handle-block-job-abort", G_CALLBACK(bp_blockjob_handle_abort), dom);
     g_signal_connect(iface, "handle-block-job-set-speed",
                      G_CALLBACK(bp_blockjob_handle_speed), dom);

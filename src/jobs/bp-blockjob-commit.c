@@ -1,7 +1,8 @@
 /*
  * bp-blockjob-commit.c: block commit on a running domain, with the
  * committed layers' bitmaps carried into the base (the QMP sequence is in
- * bp-blockjob-ops.h).
+ * bp-blockjob-ops.h).  A block pull runs on the same job (job->pull):
+ * only its preparation and start are its own (bp-blockjob-pull.c).
  */
 #include <config.h>
 
@@ -15,63 +16,6 @@
 #include "qemu/bp-qmp-commands.h"
 #include "util/bp-error.h"
 #include "util/bp-i18n.h"
-
-#define BP_BLOCKJOB_POLL_MS 250
-
-typedef enum {
-    BP_BLOCK_JOB_PREPARING,
-    BP_BLOCK_JOB_RUNNING,
-    BP_BLOCK_JOB_READY,
-    BP_BLOCK_JOB_ENDING,
-} BpBlockJobState;
-
-struct _BpBlockJob {
-    GTask *task;                /* owns this struct (task data) */
-    BpStore *store;             /* borrowed: outlives the operation */
-    gint64 domain_id;
-    BpBlockAccess *access;
-    BpQmpMonitor *mon;
-    char *domain_name;
-    char *disk_spec;
-    char *target;               /* NULL until resolved */
-    char *top_spec;
-    char *base_spec;
-    char *job_id;
-    unsigned int flags;
-    guint64 bandwidth;
-    gboolean active;
-    gboolean registered;
-
-    BpBlockGraph *graph;        /* before the job */
-    BpPlan *plan;
-    char *active_node;
-    char *top_node;
-    char *base_node;
-    char *top_file;
-    char *base_file;
-    char *base_format;
-    GPtrArray *gone_nodes;      /* char*: format and file nodes to delete */
-    GPtrArray *gone_files;      /* char*: image files of the committed layers */
-
-    BpBlockJobState state;
-    gboolean pivot;
-    gboolean cancelled;         /* a non-active commit was cancelled */
-    char *phase;                /* as recorded in the catalogue */
-    guint64 cur;
-    guint64 end;
-    gint64 start_time;
-    gint64 store_id;
-    guint poll_id;
-    gboolean polling;
-
-    BpBlockJobFunc started;
-    BpBlockJobFunc ready;
-    gpointer func_data;
-
-    gboolean pivoted;
-    BpDomainDef *new_def;
-};
-
 
 static void
 bp_block_job_free(BpBlockJob *job)
@@ -98,6 +42,8 @@ bp_block_job_free(BpBlockJob *job)
     g_free(job->base_format);
     g_clear_pointer(&job->gone_nodes, g_ptr_array_unref);
     g_clear_pointer(&job->gone_files, g_ptr_array_unref);
+    g_free(job->pulled_file);
+    g_clear_pointer(&job->lost, g_ptr_array_unref);
     g_clear_pointer(&job->new_def, bp_domain_def_free);
     g_free(job);
 }
@@ -116,8 +62,9 @@ bp_block_job_return(BpBlockJob *job, GError *err)
         (g_strcmp0(job->phase, "pivoting") == 0 || g_strcmp0(job->phase, "concluded") == 0)) {
         /* QEMU may have switched or folded the chain: the next daemon
          * start settles it from the row (bp-blockjob-reconcile.c). */
-        g_warning("domain %s: the commit of disk '%s' ended in phase %s: %s",
-                  job->domain_name, job->target, job->phase, err->message);
+        g_warning("domain %s: the %s of disk '%s' ended in phase %s: %s",
+                  job->domain_name, job->pull ? "pull" : "commit", job->target,
+                  job->phase, err->message);
         job->store_id = 0;
     }
     if (job->store_id &&
@@ -156,7 +103,9 @@ bp_block_job_check_cancel(BpBlockJob *job)
 static gboolean
 bp_block_job_record(BpBlockJob *job, GError **error)
 {
-    g_autoptr(BpStoreJob) row = bp_store_job_new(job->domain_id, BP_BLOCKJOB_JOB_COMMIT);
+    g_autoptr(BpStoreJob) row = bp_store_job_new(job->domain_id,
+                                                 job->pull ? BP_BLOCKJOB_JOB_PULL
+                                                 : BP_BLOCKJOB_JOB_COMMIT);
     g_autoptr(JsonBuilder) b = json_builder_new();
     g_autoptr(JsonGenerator) gen = json_generator_new();
     g_autoptr(JsonNode) root = NULL;
@@ -168,14 +117,28 @@ bp_block_job_record(BpBlockJob *job, GError **error)
     json_builder_add_boolean_value(b, job->active);
     json_builder_set_member_name(b, "top-node");
     json_builder_add_string_value(b, job->top_node);
-    json_builder_set_member_name(b, "base-node");
-    json_builder_add_string_value(b, job->base_node);
     json_builder_set_member_name(b, "top");
     json_builder_add_string_value(b, job->top_file);
-    json_builder_set_member_name(b, "base");
-    json_builder_add_string_value(b, job->base_file);
-    json_builder_set_member_name(b, "base-format");
-    json_builder_add_string_value(b, job->base_format);
+    if (job->base_node) {
+        /* A pull of the whole chain has no base. */
+        json_builder_set_member_name(b, "base-node");
+        json_builder_add_string_value(b, job->base_node);
+        json_builder_set_member_name(b, "base");
+        json_builder_add_string_value(b, job->base_file);
+        json_builder_set_member_name(b, "base-format");
+        json_builder_add_string_value(b, job->base_format);
+    }
+    if (job->pull) {
+        json_builder_set_member_name(b, "pulled");
+        json_builder_add_string_value(b, job->pulled_file);
+        json_builder_set_member_name(b, "pulled-node");
+        json_builder_add_string_value(b, g_ptr_array_index(job->gone_nodes, 0));
+        json_builder_set_member_name(b, "lost");
+        json_builder_begin_array(b);
+        for (guint i = 0; i < job->lost->len; i++)
+            json_builder_add_string_value(b, g_ptr_array_index(job->lost, i));
+        json_builder_end_array(b);
+    }
     json_builder_end_object(b);
     root = json_builder_get_root(b);
     json_generator_set_root(gen, root);
@@ -213,8 +176,20 @@ bp_block_job_set_phase(BpBlockJob *job, const char *phase)
 
 /* ---- the end: the new chain everywhere --------------------------------------- */
 
-/* The persistent and live definitions lose the committed layers; files
- * go with DELETE. */
+/* @def loses the committed (pulled) layers. */
+static gboolean
+bp_block_job_drop(BpBlockJob *job, BpDomainDef *def, GError **error)
+{
+    if (job->pull)
+        return bp_blockjob_def_drop_pulled(def, job->target, job->pulled_file,
+                                           job->base_file, job->base_format, error);
+    return bp_blockjob_def_drop_layers(def, job->target, job->top_file, job->base_file,
+                                       job->base_format, error);
+}
+
+
+/* The persistent and live definitions lose the committed layers (a
+ * pull's lost checkpoints are marked broken); files go with DELETE. */
 static void
 bp_block_job_finish_chain(BpBlockJob *job)
 {
@@ -226,20 +201,20 @@ bp_block_job_finish_chain(BpBlockJob *job)
     if (run) {
         BpDomainDef *live = bp_domain_def_copy(bp_domain_run_get_def(run));
 
-        if (!bp_blockjob_def_drop_layers(live, job->target, job->top_file, job->base_file,
-                                         job->base_format, &err)) {
+        if (!bp_block_job_drop(job, live, &err)) {
             bp_domain_def_free(live);
             bp_block_job_return(job, err);
             return;
         }
         bp_domain_run_update_chain(run, live, job->target,
-                                   job->active ? job->base_node : NULL);
+                                   job->active && !job->pull ? job->base_node : NULL);
     }
     if (!(dom = bp_store_domain_get(job->store, job->domain_id, &err)) ||
         !(def = bp_domain_def_parse_string(dom->definition, 0, &err)) ||
-        !bp_blockjob_def_drop_layers(def, job->target, job->top_file, job->base_file,
-                                     job->base_format, &err) ||
-        !bp_blockjob_store_def(job->store, job->domain_id, def, &err)) {
+        !bp_block_job_drop(job, def, &err) ||
+        !bp_blockjob_store_def(job->store, job->domain_id, def, &err) ||
+        (job->pull && !bp_blockjob_pull_break(job->store, job->domain_id, job->domain_name,
+                                              job->target, job->lost, &err))) {
         bp_block_job_return(job, err);
         return;
     }
@@ -314,8 +289,13 @@ bp_block_job_merged_cb(GObject *source G_GNUC_UNUSED, GAsyncResult *result, gpoi
     GError *err = NULL;
 
     if (!bp_block_access_apply_finish(result, &err)) {
-        g_prefix_error(&err, _("the commit of disk '%s' succeeded, but its bitmaps could "
-                               "not be merged into the base: "), job->target);
+        if (job->pull)
+            g_prefix_error(&err, _("the pull into disk '%s' succeeded, but the pulled "
+                                   "layers' bitmaps could not be merged into the top: "),
+                           job->target);
+        else
+            g_prefix_error(&err, _("the commit of disk '%s' succeeded, but its bitmaps "
+                                   "could not be merged into the base: "), job->target);
         bp_block_job_return(job, err);
         return;
     }
@@ -431,6 +411,23 @@ bp_block_job_merge_graph_cb(GObject *source G_GNUC_UNUSED, GAsyncResult *result,
 }
 
 
+/* Pull: planned at the start, checked against the bitmaps as they are
+ * now; the top is writable, the pulled nodes are still there for the
+ * merges' sources. */
+static void
+bp_block_job_pull_graph_cb(GObject *source G_GNUC_UNUSED, GAsyncResult *result,
+                           gpointer data)
+{
+    BpBlockJob *job = data;
+    BpBlockGraph *graph = bp_block_access_read_graph_finish(result, NULL);
+
+    if (graph)
+        bp_block_job_refresh_pull(job, graph);
+    bp_block_access_apply_async(job->access, job->graph, job->plan->actions, NULL,
+                                bp_block_job_merged_cb, job);
+}
+
+
 /* The job concluded successfully: carry the bitmaps down. */
 static void
 bp_block_job_merge(BpBlockJob *job)
@@ -438,6 +435,10 @@ bp_block_job_merge(BpBlockJob *job)
     if (bp_block_job_hook)
         bp_block_job_hook("concluded", job->target, bp_block_job_hook_data);
     bp_block_job_set_phase(job, "concluded");
+    if (job->pull) {
+        bp_block_access_read_graph_async(job->access, NULL, bp_block_job_pull_graph_cb, job);
+        return;
+    }
     if (job->active) {
         /* Planned right before the pivot. */
         bp_block_job_merge_graph_cb(NULL, NULL, job);
@@ -480,7 +481,9 @@ bp_block_job_dismissed_cb(GObject *source G_GNUC_UNUSED, GAsyncResult *result, g
     }
     if (info->error && job->cancelled) {
         bp_block_job_return(job, g_error_new(G_IO_ERROR, G_IO_ERROR_CANCELLED,
-                                             _("block commit of disk '%s' cancelled"),
+                                             job->pull
+                                             ? _("block pull of disk '%s' cancelled")
+                                             : _("block commit of disk '%s' cancelled"),
                                              job->target));
         return;
     }
@@ -488,7 +491,9 @@ bp_block_job_dismissed_cb(GObject *source G_GNUC_UNUSED, GAsyncResult *result, g
         /* QEMU says it failed: the chain is as it was. */
         bp_block_job_set_phase(job, "failed");
         bp_block_job_return(job, g_error_new(BP_ERROR, BP_ERROR_QEMU,
-                                             _("block commit of disk '%s' failed: %s"),
+                                             job->pull
+                                             ? _("block pull of disk '%s' failed: %s")
+                                             : _("block commit of disk '%s' failed: %s"),
                                              job->target, info->error));
         return;
     }
@@ -652,6 +657,8 @@ bp_block_job_prepare(BpBlockJob *job, BpBlockGraph *graph, GError **error)
     if (!bp_blockjob_claim(job->domain_id, job->target, job, job->domain_name, error))
         return FALSE;
     job->registered = TRUE;
+    if (job->pull)
+        return bp_block_job_prepare_pull(job, graph, disk, error);
     if (!bp_blockjob_commit_range(graph, disk, job->top_spec, job->base_spec, job->flags,
                                   &top_idx, &base_idx, error))
         return FALSE;
@@ -699,6 +706,10 @@ bp_block_job_graph_cb(GObject *source G_GNUC_UNUSED, GAsyncResult *result, gpoin
     }
     if (bp_block_job_check_cancel(job))
         return;
+    if (job->pull) {
+        bp_block_job_start_pull(job, bp_block_job_started_cb);
+        return;
+    }
     disk = bp_block_graph_get_disk(job->graph, job->target);
     args.job_id = job->job_id;
     args.device = job->active_node;
@@ -727,15 +738,26 @@ bp_blockjob_ops_commit_async(BpStore *store, gint64 domain_id, BpBlockAccess *ac
                              GCancellable *cancellable, GAsyncReadyCallback callback,
                              gpointer user_data)
 {
-    BpBlockJob *job;
-    GTask *task;
-    GError *err = NULL;
-
     if (!bp_block_access_is_live(access)) {
         bp_blockjob_offline_commit_async(store, domain_id, access, disk, top, base, flags,
                                          cancellable, callback, user_data);
         return NULL;
     }
+    return bp_block_job_launch(store, domain_id, access, FALSE, disk, top, base, bandwidth,
+                               flags, cancellable, callback, user_data);
+}
+
+
+BpBlockJob *
+bp_block_job_launch(BpStore *store, gint64 domain_id, BpBlockAccess *access,
+                    gboolean pull, const char *disk, const char *top, const char *base,
+                    guint64 bandwidth, unsigned int flags, GCancellable *cancellable,
+                    GAsyncReadyCallback callback, gpointer user_data)
+{
+    BpBlockJob *job;
+    GTask *task;
+    GError *err = NULL;
+
     task = g_task_new(NULL, cancellable, callback, user_data);
     g_task_set_source_tag(task, bp_blockjob_ops_commit_async);
     job = g_new0(BpBlockJob, 1);
@@ -750,6 +772,7 @@ bp_blockjob_ops_commit_async(BpStore *store, gint64 domain_id, BpBlockAccess *ac
     job->base_spec = g_strdup(base);
     job->flags = flags;
     job->bandwidth = bandwidth;
+    job->pull = pull;
 
     if (bp_block_access_get_kind(access) != BP_BLOCK_ACCESS_RUN ||
         !bp_block_access_get_monitor(access)) {
@@ -757,8 +780,10 @@ bp_blockjob_ops_commit_async(BpStore *store, gint64 domain_id, BpBlockAccess *ac
                           _("domain '%s' is not running"), job->domain_name);
     } else if (bp_backup_ops_is_running(domain_id)) {
         err = g_error_new(BP_ERROR, BP_ERROR_BUSY,
-                          _("domain '%s' has a backup job; a block commit must wait "
-                            "until it ended"), job->domain_name);
+                          pull ? _("domain '%s' has a backup job; a block pull must wait "
+                                   "until it ended")
+                          : _("domain '%s' has a backup job; a block commit must wait "
+                              "until it ended"), job->domain_name);
     }
     if (err) {
         /* Answered from the main loop, as any other outcome. */
@@ -818,6 +843,7 @@ bp_block_job_get_info(BpBlockJob *job, BpBlockJobInfo *info)
 {
     info->disk = g_strdup(job->target);
     info->active = job->active;
+    info->pull = job->pull;
     info->ready = job->state == BP_BLOCK_JOB_READY;
     info->cur = job->cur;
     info->end = job->end;
@@ -908,65 +934,4 @@ bp_block_job_end(BpBlockJob *job, gboolean pivot, GError **error)
     }
     bp_qmp_job_cancel_async(job->mon, job->job_id, NULL, bp_block_job_end_sent_cb, job);
     return TRUE;
-}
-
-
-typedef struct {
-    GTask *op;                  /* the commit's task, holding the job */
-    guint64 bandwidth;
-} BpSpeed;
-
-
-static void
-bp_speed_free(BpSpeed *sp)
-{
-    g_object_unref(sp->op);
-    g_free(sp);
-}
-
-
-static void
-bp_block_job_speed_cb(GObject *source, GAsyncResult *result, gpointer data)
-{
-    g_autoptr(GTask) task = data;
-    BpSpeed *sp = g_task_get_task_data(task);
-    BpBlockJob *job = g_task_get_task_data(sp->op);
-    GError *err = NULL;
-
-    if (!bp_qmp_command_finish(BP_QMP_MONITOR(source), result, &err)) {
-        g_task_return_error(task, err);
-        return;
-    }
-    job->bandwidth = sp->bandwidth;
-    g_task_return_boolean(task, TRUE);
-}
-
-
-void
-bp_block_job_set_speed_async(BpBlockJob *job, guint64 bandwidth,
-                             GCancellable *cancellable,
-                             GAsyncReadyCallback callback, gpointer user_data)
-{
-    GTask *task = g_task_new(NULL, cancellable, callback, user_data);
-    BpSpeed *sp = g_new0(BpSpeed, 1);
-
-    sp->op = g_object_ref(job->task);
-    sp->bandwidth = bandwidth;
-    g_task_set_task_data(task, sp, (GDestroyNotify) bp_speed_free);
-    if (job->state == BP_BLOCK_JOB_PREPARING || job->state == BP_BLOCK_JOB_ENDING) {
-        g_task_return_new_error(task, BP_ERROR, BP_ERROR_OPERATION_INVALID,
-                                _("the block job of disk '%s' is not running"),
-                                job->target);
-        g_object_unref(task);
-        return;
-    }
-    bp_qmp_block_job_set_speed_async(job->mon, job->job_id, bandwidth, cancellable,
-                                     bp_block_job_speed_cb, task);
-}
-
-
-gboolean
-bp_block_job_set_speed_finish(GAsyncResult *result, GError **error)
-{
-    return g_task_propagate_boolean(G_TASK(result), error);
 }

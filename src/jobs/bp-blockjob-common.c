@@ -1,14 +1,16 @@
 /*
- * bp-blockjob-common.c: what the live and the offline commit share:
- * naming layers, the range of a commit, the definition's new chain and
- * the registry of block jobs (see bp-blockjob-ops.h).
+ * bp-blockjob-common.c: what the live and offline commit and pull share:
+ * naming layers, the range of a commit, the definition's new chain, the
+ * registry of block jobs and a running job's speed (see
+ * bp-blockjob-ops.h).
  */
 #include <config.h>
 
 #include <errno.h>
 #include <stdlib.h>
 
-#include "bp-blockjob-ops.h"
+#include "bp-blockjob-priv.h"
+#include "qemu/bp-qmp-commands.h"
 #include "util/bp-error.h"
 #include "util/bp-i18n.h"
 
@@ -261,4 +263,65 @@ bp_blockjob_store_def(BpStore *store, gint64 domain_id, const BpDomainDef *def,
     if (!bp_store_domain_update(store, dom, error))
         return FALSE;
     return bp_store_txn_commit(txn, error);
+}
+
+
+typedef struct {
+    GTask *op;                  /* the job's task, holding the job */
+    guint64 bandwidth;
+} BpSpeed;
+
+
+static void
+bp_speed_free(BpSpeed *sp)
+{
+    g_object_unref(sp->op);
+    g_free(sp);
+}
+
+
+static void
+bp_block_job_speed_cb(GObject *source, GAsyncResult *result, gpointer data)
+{
+    g_autoptr(GTask) task = data;
+    BpSpeed *sp = g_task_get_task_data(task);
+    BpBlockJob *job = g_task_get_task_data(sp->op);
+    GError *err = NULL;
+
+    if (!bp_qmp_command_finish(BP_QMP_MONITOR(source), result, &err)) {
+        g_task_return_error(task, err);
+        return;
+    }
+    job->bandwidth = sp->bandwidth;
+    g_task_return_boolean(task, TRUE);
+}
+
+
+void
+bp_block_job_set_speed_async(BpBlockJob *job, guint64 bandwidth,
+                             GCancellable *cancellable,
+                             GAsyncReadyCallback callback, gpointer user_data)
+{
+    GTask *task = g_task_new(NULL, cancellable, callback, user_data);
+    BpSpeed *sp = g_new0(BpSpeed, 1);
+
+    sp->op = g_object_ref(job->task);
+    sp->bandwidth = bandwidth;
+    g_task_set_task_data(task, sp, (GDestroyNotify) bp_speed_free);
+    if (job->state == BP_BLOCK_JOB_PREPARING || job->state == BP_BLOCK_JOB_ENDING) {
+        g_task_return_new_error(task, BP_ERROR, BP_ERROR_OPERATION_INVALID,
+                                _("the block job of disk '%s' is not running"),
+                                job->target);
+        g_object_unref(task);
+        return;
+    }
+    bp_qmp_block_job_set_speed_async(job->mon, job->job_id, bandwidth, cancellable,
+                                     bp_block_job_speed_cb, task);
+}
+
+
+gboolean
+bp_block_job_set_speed_finish(GAsyncResult *result, GError **error)
+{
+    return g_task_propagate_boolean(G_TASK(result), error);
 }

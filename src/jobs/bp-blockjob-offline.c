@@ -11,6 +11,18 @@
  * they get the committed clusters marked; those clusters were written
  * after every checkpoint whose bitmap the committed layers carry, so
  * that only repeats what the merge brings.
+ *
+ * Block pull:
+ *
+ *   qemu-img bitmap --disable -f FMT TOP NAME   (each recording bitmap)
+ *   qemu-img rebase -q -f FMT -b BASE -F BASEFMT TOP    (-b "": all)
+ *   qemu-img bitmap --enable -f FMT TOP NAME
+ *   qemu-img bitmap --merge NAME -b LAYER -F FMT TOP NAME
+ *
+ * The safe-mode rebase copies the pulled clusters into the top; with its
+ * bitmaps recording, every one of them would count as written since
+ * each checkpoint, so they pause meanwhile; the merges then bring
+ * exactly what the pulled layers recorded.
  */
 #include <config.h>
 
@@ -44,6 +56,14 @@ typedef struct {
     char *base_format;
     GPtrArray *gone_files;
     BpDomainDef *new_def;
+
+    gboolean pull;
+    char *pulled_file;          /* pull: the first layer below the top */
+    GPtrArray *paused;          /* pull: char*, the top's bitmaps to pause */
+    guint next;                 /* pull: index in paused */
+    gboolean resuming;          /* pull: enabling them again */
+    GError *failed;             /* pull: why it stopped before the resume */
+    GPtrArray *lost;            /* pull: char*, checkpoints to mark broken */
 } BpOfflineCommit;
 
 
@@ -68,6 +88,10 @@ bp_offline_commit_free(BpOfflineCommit *op)
     g_free(op->base_format);
     g_clear_pointer(&op->gone_files, g_ptr_array_unref);
     g_clear_pointer(&op->new_def, bp_domain_def_free);
+    g_free(op->pulled_file);
+    g_clear_pointer(&op->paused, g_ptr_array_unref);
+    g_clear_pointer(&op->lost, g_ptr_array_unref);
+    g_clear_error(&op->failed);
     g_free(op);
 }
 
@@ -91,9 +115,14 @@ bp_offline_finish(GTask *task)
 
     if (!(dom = bp_store_domain_get(op->store, op->domain_id, &err)) ||
         !(def = bp_domain_def_parse_string(dom->definition, 0, &err)) ||
-        !bp_blockjob_def_drop_layers(def, op->target, op->top_file, op->base_file,
-                                     op->base_format, &err) ||
-        !bp_blockjob_store_def(op->store, op->domain_id, def, &err)) {
+        !(op->pull
+          ? bp_blockjob_def_drop_pulled(def, op->target, op->pulled_file, op->base_file,
+                                        op->base_format, &err)
+          : bp_blockjob_def_drop_layers(def, op->target, op->top_file, op->base_file,
+                                        op->base_format, &err)) ||
+        !bp_blockjob_store_def(op->store, op->domain_id, def, &err) ||
+        (op->pull && !bp_blockjob_pull_break(op->store, op->domain_id, op->domain_name,
+                                             op->target, op->lost, &err))) {
         bp_offline_fail(task, err);
         return;
     }
@@ -120,8 +149,13 @@ bp_offline_merged_cb(GObject *source G_GNUC_UNUSED, GAsyncResult *result, gpoint
     GError *err = NULL;
 
     if (!bp_block_access_apply_finish(result, &err)) {
-        g_prefix_error(&err, _("the commit of disk '%s' succeeded, but its bitmaps could "
-                               "not be merged into the base: "), op->target);
+        if (op->pull)
+            g_prefix_error(&err, _("the pull into disk '%s' succeeded, but the pulled "
+                                   "layers' bitmaps could not be merged into the top: "),
+                           op->target);
+        else
+            g_prefix_error(&err, _("the commit of disk '%s' succeeded, but its bitmaps "
+                                   "could not be merged into the base: "), op->target);
         bp_offline_fail(task, err);
         return;
     }
@@ -262,11 +296,160 @@ bp_offline_graph_cb(GObject *source G_GNUC_UNUSED, GAsyncResult *result, gpointe
 }
 
 
-void
-bp_blockjob_offline_commit_async(BpStore *store, gint64 domain_id, BpBlockAccess *access,
-                                 const char *disk, const char *top, const char *base,
-                                 unsigned int flags, GCancellable *cancellable,
-                                 GAsyncReadyCallback callback, gpointer user_data)
+/* ---- pull ------------------------------------------------------------------ */
+
+static void bp_offline_pull_step(GTask *task);
+
+
+static void
+bp_offline_pull_step_cb(GObject *source G_GNUC_UNUSED, GAsyncResult *result, gpointer data)
+{
+    GTask *task = data;
+    BpOfflineCommit *op = g_task_get_task_data(task);
+    g_autofree char *out = NULL;
+    GError *err = NULL;
+
+    if (!(out = bp_qemu_img_run_finish(result, &err))) {
+        if (!op->failed && op->resuming && op->next == 0) {
+            /* The rebase failed: the backing file is unchanged, so is what
+             * the disk reads; the bitmaps are resumed before failing. */
+            op->failed = err;
+        } else if (!op->failed && !op->resuming) {
+            op->failed = err;
+            op->resuming = TRUE;
+            op->next = 0;
+        } else {
+            g_prefix_error(&err, _("the bitmaps of disk '%s' may be left disabled: "),
+                           op->target);
+            g_clear_error(&op->failed);
+            bp_offline_fail(task, err);
+            return;
+        }
+    }
+    bp_offline_pull_step(task);
+}
+
+
+/* One qemu-img call after the other: pause the top's recording bitmaps,
+ * rebase, resume them, then the merges. */
+static void
+bp_offline_pull_step(GTask *task)
+{
+    BpOfflineCommit *op = g_task_get_task_data(task);
+    const BpQemuRuntimeConfig *config = bp_block_access_get_config(op->access);
+
+    if (op->next < op->paused->len) {
+        const char *name = g_ptr_array_index(op->paused, op->next++);
+        const char *args[] = { "bitmap", op->resuming ? "--enable" : "--disable",
+                               "-f", op->top_format, op->top_file, name, NULL };
+
+        bp_qemu_img_run_async(config, args, op->top_file, NULL, bp_offline_pull_step_cb,
+                              task);
+        return;
+    }
+    if (op->failed) {
+        bp_offline_fail(task, g_steal_pointer(&op->failed));
+        return;
+    }
+    if (!op->resuming) {
+        /* Without a base: -b "" (the top stands alone). */
+        const char *args[] = { "rebase", "-q", "-f", op->top_format,
+                               "-b", "", op->top_file, NULL, NULL, NULL };
+
+        if (op->base_file) {
+            args[5] = op->base_file;
+            args[6] = "-F";
+            args[7] = op->base_format;
+            args[8] = op->top_file;
+        }
+
+        op->resuming = TRUE;
+        op->next = 0;
+        bp_qemu_img_run_async(config, args, op->top_file, NULL, bp_offline_pull_step_cb,
+                              task);
+        return;
+    }
+    bp_offline_merge(task);
+}
+
+
+static gboolean
+bp_offline_prepare_pull(BpOfflineCommit *op, GError **error)
+{
+    const BpDomainDef *def = bp_block_access_get_def(op->access);
+    const BpDiskDef *ddef = bp_domain_def_find_disk_by_name_or_path(def, op->disk_spec);
+    const BpBlockDisk *disk;
+    const BpBlockNode *n;
+    g_autoptr(BpPlan) plan = bp_plan_new();
+    int base_idx = -1;
+    guint end;
+
+    if (!ddef || !(disk = bp_block_graph_get_disk(op->graph, ddef->dst))) {
+        g_set_error(error, BP_ERROR, BP_ERROR_INVALID_ARGUMENT,
+                    _("domain '%s' has no disk '%s'"), op->domain_name, op->disk_spec);
+        return FALSE;
+    }
+    op->target = g_strdup(ddef->dst);
+    if (!bp_blockjob_claim(op->domain_id, op->target, NULL, op->domain_name, error))
+        return FALSE;
+    op->registered = TRUE;
+    if (!bp_blockjob_pull_range(op->graph, disk, op->base_spec, op->domain_name,
+                                &base_idx, error))
+        return FALSE;
+    if (base_idx > 0) {
+        n = g_ptr_array_index(disk->chain, base_idx);
+        op->base_file = g_strdup(n->filename);
+        op->base_format = g_strdup(n->driver);
+    }
+    n = g_ptr_array_index(disk->chain, 0);
+    op->top_file = g_strdup(n->filename);
+    op->top_format = g_strdup(n->driver);
+    op->paused = g_ptr_array_new_with_free_func(g_free);
+    for (guint i = 0; n->bitmaps && i < n->bitmaps->len; i++) {
+        const BpBitmapInfo *bm = g_ptr_array_index(n->bitmaps, i);
+
+        if (bm->name && bm->recording && bm->persistent && !bm->inconsistent)
+            g_ptr_array_add(op->paused, g_strdup(bm->name));
+    }
+    op->pulled_file = g_strdup(((BpBlockNode *) g_ptr_array_index(disk->chain, 1))->filename);
+    end = base_idx > 0 ? (guint) base_idx : disk->chain->len;
+    op->gone_files = g_ptr_array_new_with_free_func(g_free);
+    for (guint i = 1; i < end; i++)
+        g_ptr_array_add(op->gone_files,
+                        g_strdup(((BpBlockNode *) g_ptr_array_index(disk->chain, i))->filename));
+    if (!bp_planner_block_pull(plan, op->graph, op->target,
+                               base_idx > 0
+                               ? ((BpBlockNode *) g_ptr_array_index(disk->chain,
+                                                                    base_idx))->node_name
+                               : NULL, error) ||
+        !(op->lost = bp_blockjob_pull_lost(op->store, op->domain_id, disk, base_idx, error)))
+        return FALSE;
+    op->actions = g_steal_pointer(&plan->actions);
+    plan->actions = g_ptr_array_new();
+    return TRUE;
+}
+
+
+static void
+bp_offline_pull_graph_cb(GObject *source G_GNUC_UNUSED, GAsyncResult *result, gpointer data)
+{
+    GTask *task = data;
+    BpOfflineCommit *op = g_task_get_task_data(task);
+    GError *err = NULL;
+
+    if (!(op->graph = bp_block_access_read_graph_finish(result, &err)) ||
+        !bp_offline_prepare_pull(op, &err)) {
+        bp_offline_fail(task, err);
+        return;
+    }
+    bp_offline_pull_step(task);
+}
+
+
+static GTask *
+bp_offline_new(BpStore *store, gint64 domain_id, BpBlockAccess *access, const char *disk,
+               const char *top, const char *base, unsigned int flags,
+               GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data)
 {
     GTask *task = g_task_new(NULL, cancellable, callback, user_data);
     BpOfflineCommit *op = g_new0(BpOfflineCommit, 1);
@@ -285,9 +468,39 @@ bp_blockjob_offline_commit_async(BpStore *store, gint64 domain_id, BpBlockAccess
         bp_offline_fail(task, g_error_new(BP_ERROR, BP_ERROR_OPERATION_INVALID,
                                           _("domain '%s' is not running"),
                                           op->domain_name));
-        return;
+        return NULL;
     }
-    bp_block_access_read_graph_async(access, NULL, bp_offline_graph_cb, task);
+    return task;
+}
+
+
+void
+bp_blockjob_offline_pull_async(BpStore *store, gint64 domain_id, BpBlockAccess *access,
+                               const char *disk, const char *base, unsigned int flags,
+                               GCancellable *cancellable, GAsyncReadyCallback callback,
+                               gpointer user_data)
+{
+    GTask *task = bp_offline_new(store, domain_id, access, disk, NULL, base, flags,
+                                 cancellable, callback, user_data);
+
+    if (!task)
+        return;
+    ((BpOfflineCommit *) g_task_get_task_data(task))->pull = TRUE;
+    bp_block_access_read_graph_async(access, NULL, bp_offline_pull_graph_cb, task);
+}
+
+
+void
+bp_blockjob_offline_commit_async(BpStore *store, gint64 domain_id, BpBlockAccess *access,
+                                 const char *disk, const char *top, const char *base,
+                                 unsigned int flags, GCancellable *cancellable,
+                                 GAsyncReadyCallback callback, gpointer user_data)
+{
+    GTask *task = bp_offline_new(store, domain_id, access, disk, top, base, flags,
+                                 cancellable, callback, user_data);
+
+    if (task)
+        bp_block_access_read_graph_async(access, NULL, bp_offline_graph_cb, task);
 }
 
 

@@ -38,6 +38,22 @@
  * After success the domain's persistent definition in the catalogue
  * (and, running, the live one) loses the committed layers, and with
  * BP_BLOCK_COMMIT_DELETE their files are removed.
+ *
+ * Block pull (bp_blockjob_ops_pull_async()) copies the data of the layers
+ * below the active one, down to just above "base" (or of the whole
+ * chain), into the active layer, as libvirt's blockpull.  The planner's
+ * bp_planner_block_pull() merges the pulled layers' instances of every
+ * bitmap the active layer has into it; a checkpoint whose bitmap only the
+ * pulled layers had is lost, and marked broken with the reason.
+ *
+ *   running: block-stream {job-id, device: active node, base-node,
+ *              backing-file, auto-dismiss: false} ... concluded;
+ *            job-dismiss; transaction [merges into the active node];
+ *            blockdev-del of the pulled nodes
+ *   shut off: qemu-img bitmap --disable of the top's recording bitmaps,
+ *            qemu-img rebase -b BASE -F FMT TOP (safe mode: copies the
+ *            pulled data), --enable again, then the merges as qemu-img
+ *            bitmap --merge calls
  */
 #pragma once
 
@@ -50,6 +66,8 @@ G_BEGIN_DECLS
 
 /* The catalogue's job kind of a commit in flight. */
 #define BP_BLOCKJOB_JOB_COMMIT "block-commit"
+/* ... and of a pull. */
+#define BP_BLOCKJOB_JOB_PULL "block-pull"
 
 typedef enum {
     BP_BLOCK_COMMIT_SHALLOW = 1 << 0,       /* base = the layer below top */
@@ -63,6 +81,7 @@ typedef struct _BpBlockJob BpBlockJob;
 typedef struct {
     char *disk;                 /* target name */
     gboolean active;            /* active commit */
+    gboolean pull;              /* a block pull, not a commit */
     gboolean ready;             /* in sync, can be pivoted */
     guint64 cur;                /* progress, bytes */
     guint64 end;
@@ -101,6 +120,27 @@ BpBlockJob *bp_blockjob_ops_commit_async(BpStore *store,
                                          GCancellable *cancellable,
                                          GAsyncReadyCallback callback,
                                          gpointer user_data);
+/*
+ * Pulls into the active layer of disk @disk the layers below it down to
+ * just above @base ("vda[N]" or a path; NULL: the whole chain, the disk
+ * ends up without backing), as described at the top.  @flags:
+ * BP_BLOCK_COMMIT_RELATIVE only.  Returns and calls back as
+ * bp_blockjob_ops_commit_async() (no ready phase; finish it with
+ * bp_blockjob_ops_commit_finish()).  Errors: as for a commit, and
+ * BP_ERROR_INVALID_ARGUMENT for a base that is the top itself or a disk
+ * without backing chain.
+ */
+BpBlockJob *bp_blockjob_ops_pull_async(BpStore *store,
+                                       gint64 domain_id,
+                                       BpBlockAccess *access,
+                                       const char *disk,
+                                       const char *base,
+                                       guint64 bandwidth,
+                                       unsigned int flags,
+                                       GCancellable *cancellable,
+                                       GAsyncReadyCallback callback,
+                                       gpointer user_data);
+
 /*
  * TRUE when the commit is over: *@pivoted (optional) says whether the
  * chain changed (FALSE: an active commit was abandoned, the chain is as

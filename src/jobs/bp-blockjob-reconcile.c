@@ -28,6 +28,12 @@
  *     checkpoints are marked broken and the definition is left alone (a
  *     warning says to check the chain);
  *   - "merged": the definition loses the layers.
+ *
+ * A block pull (job kind "block-pull") is settled the same way, with
+ * "took effect" meaning the first pulled layer is out of the disk's
+ * chain.  A pull that took effect before its bitmaps were merged is not
+ * redone: the disk's checkpoints are marked broken; after "merged" only
+ * the checkpoints the pull loses are.
  */
 #include <config.h>
 
@@ -58,6 +64,10 @@ typedef struct {
     char *base_file;
     char *base_format;
     char *job_id;
+    gboolean pull;              /* a block pull's row */
+    char *pulled_node;          /* pull: the first pulled layer */
+    char *pulled_file;
+    GPtrArray *lost;            /* pull: char*, checkpoints the pull loses */
     gboolean found;             /* QEMU still had the job */
     gboolean qemu_ok;           /* ... and it ended successfully */
     BpBlockGraph *graph;
@@ -90,6 +100,10 @@ bp_cr_clear_row(BpCommitReconcile *op)
     g_clear_pointer(&op->base_file, g_free);
     g_clear_pointer(&op->base_format, g_free);
     g_clear_pointer(&op->job_id, g_free);
+    g_clear_pointer(&op->pulled_node, g_free);
+    g_clear_pointer(&op->pulled_file, g_free);
+    g_clear_pointer(&op->lost, g_ptr_array_unref);
+    op->pull = FALSE;
     g_clear_pointer(&op->graph, bp_block_graph_free);
     g_clear_pointer(&op->actions, g_ptr_array_unref);
     g_clear_pointer(&op->reopen, g_ptr_array_unref);
@@ -126,8 +140,13 @@ static gboolean
 bp_cr_break_checkpoints(BpCommitReconcile *op, const char *why, GError **error)
 {
     g_autoptr(GPtrArray) rows = NULL;
-    g_autofree char *reason = g_strdup_printf(_("a block commit of disk '%s' was interrupted "
-                                                "%s; the checkpoint may miss writes"),
+    g_autofree char *reason = g_strdup_printf(op->pull
+                                              ? _("a block pull into disk '%s' was "
+                                                  "interrupted %s; the checkpoint may miss "
+                                                  "writes")
+                                              : _("a block commit of disk '%s' was "
+                                                  "interrupted %s; the checkpoint may miss "
+                                                  "writes"),
                                               op->disk, why);
 
     if (!(rows = bp_store_checkpoint_list(op->store, op->domain_id, BP_STORE_CHECKPOINTS_ALL,
@@ -154,6 +173,18 @@ bp_cr_break_checkpoints(BpCommitReconcile *op, const char *why, GError **error)
 }
 
 
+/* @def loses the committed (pulled) layers. */
+static gboolean
+bp_cr_drop(BpCommitReconcile *op, BpDomainDef *def, GError **error)
+{
+    if (op->pull)
+        return bp_blockjob_def_drop_pulled(def, op->disk, op->pulled_file, op->base_file,
+                                           op->base_format, error);
+    return bp_blockjob_def_drop_layers(def, op->disk, op->top_file, op->base_file,
+                                       op->base_format, error);
+}
+
+
 /* The definitions lose the committed layers. */
 static gboolean
 bp_cr_drop_layers(BpCommitReconcile *op, GError **error)
@@ -164,23 +195,23 @@ bp_cr_drop_layers(BpCommitReconcile *op, GError **error)
 
     if (!(dom = bp_store_domain_get(op->store, op->domain_id, error)) ||
         !(def = bp_domain_def_parse_string(dom->definition, 0, error)) ||
-        !bp_blockjob_def_drop_layers(def, op->disk, op->top_file, op->base_file,
-                                     op->base_format, error) ||
+        !bp_cr_drop(op, def, error) ||
         !bp_blockjob_store_def(op->store, op->domain_id, def, error))
         return FALSE;
     if (run) {
         BpDomainDef *live = bp_domain_def_copy(bp_domain_run_get_def(run));
 
-        if (!bp_blockjob_def_drop_layers(live, op->disk, op->top_file, op->base_file,
-                                         op->base_format, error)) {
+        if (!bp_cr_drop(op, live, error)) {
             bp_domain_def_free(live);
             return FALSE;
         }
-        bp_domain_run_update_chain(run, live, op->disk, op->active ? op->base_node : NULL);
+        bp_domain_run_update_chain(run, live, op->disk,
+                                   op->active && !op->pull ? op->base_node : NULL);
     }
     op->changed++;
-    g_message("domain %s: the interrupted commit of disk '%s' into %s took effect",
-              bp_block_access_get_def(op->access)->name, op->disk, op->base_file);
+    g_message("domain %s: the interrupted %s of disk '%s' took effect",
+              bp_block_access_get_def(op->access)->name, op->pull ? "pull" : "commit",
+              op->disk);
     bp_domain_def_free(op->new_def);
     op->new_def = g_steal_pointer(&def);
     return TRUE;
@@ -284,6 +315,43 @@ bp_cr_reopened_rw_cb(GObject *source G_GNUC_UNUSED, GAsyncResult *result, gpoint
 }
 
 
+/* Live: a pull took effect.  Its pulled nodes (while QEMU still has
+ * them) go; the checkpoints are broken unless the merge was done. */
+static void
+bp_cr_finish_live_pull(GTask *task)
+{
+    BpCommitReconcile *op = g_task_get_task_data(task);
+    const BpBlockDisk *chain = NULL;
+    GError *err = NULL;
+    gboolean ok;
+
+    if (op->pulled_node && bp_block_graph_lookup(op->graph, op->pulled_node) &&
+        !(chain = bp_block_graph_add_disk(op->graph, "bp-reconcile", op->pulled_node, &err)))
+        g_clear_error(&err);
+    for (guint i = 0; chain && i < chain->chain->len; i++) {
+        const BpBlockNode *n = g_ptr_array_index(chain->chain, i);
+
+        if (g_strcmp0(n->node_name, op->base_node) == 0)
+            break;
+        g_ptr_array_add(op->gone, g_strdup(n->node_name));
+        if (n->file_node)
+            g_ptr_array_add(op->gone, g_strdup(n->file_node));
+    }
+    if (g_strcmp0(op->row->phase, "merged") == 0)
+        ok = bp_blockjob_pull_break(op->store, op->domain_id,
+                                    bp_block_access_get_def(op->access)->name, op->disk,
+                                    op->lost, &err);
+    else
+        ok = bp_cr_break_checkpoints(op, _("after the data was pulled and before the "
+                                           "bitmaps were merged"), &err);
+    if (!ok) {
+        bp_cr_fail(task, err);
+        return;
+    }
+    bp_cr_del_next(task);
+}
+
+
 /* Live: the commit took effect; merge what is not merged yet. */
 static void
 bp_cr_finish_live(GTask *task)
@@ -296,6 +364,10 @@ bp_cr_finish_live(GTask *task)
     GError *err = NULL;
 
     op->gone = g_ptr_array_new_with_free_func(g_free);
+    if (op->pull) {
+        bp_cr_finish_live_pull(task);
+        return;
+    }
     if (g_strcmp0(op->row->phase, "merged") == 0) {
         bp_cr_del_next(task);
         return;
@@ -354,7 +426,9 @@ bp_cr_graph_cb(GObject *source G_GNUC_UNUSED, GAsyncResult *result, gpointer dat
         return;
     }
     disk = bp_block_graph_get_disk(op->graph, op->disk);
-    if (op->active) {
+    if (op->pull) {
+        committed = disk && bp_cr_chain_index(disk, op->pulled_node) < 0;
+    } else if (op->active) {
         const char *phase = op->row->phase;
 
         committed = op->found ? op->qemu_ok
@@ -365,12 +439,12 @@ bp_cr_graph_cb(GObject *source G_GNUC_UNUSED, GAsyncResult *result, gpointer dat
     }
     if (!committed) {
         /* The chain is as it was; a leftover temporary bitmap goes. */
-        if (bp_block_graph_lookup(op->graph, op->base_node))
+        if (!op->pull && bp_block_graph_lookup(op->graph, op->base_node))
             bp_qmp_bitmap_remove_async(op->mon, op->base_node, BP_PLANNER_BITMAP_ACTIVEWRITE,
                                        NULL, NULL, NULL);
-        g_message("domain %s: the interrupted commit of disk '%s' did not take effect; "
+        g_message("domain %s: the interrupted %s of disk '%s' did not take effect; "
                   "the chain is unchanged", bp_block_access_get_def(op->access)->name,
-                  op->disk);
+                  op->pull ? "pull" : "commit", op->disk);
         bp_cr_done(task);
         return;
     }
@@ -441,8 +515,9 @@ bp_cr_jobs_cb(GObject *source G_GNUC_UNUSED, GAsyncResult *result, gpointer data
             op->qemu_ok = !j->error;
             bp_qmp_job_dismiss_async(op->mon, op->job_id, NULL, bp_cr_dismissed_cb, task);
         } else {
-            g_message("domain %s: cancelling the block commit of disk '%s' left by the "
-                      "previous daemon", bp_block_access_get_def(op->access)->name, op->disk);
+            g_message("domain %s: cancelling the block %s of disk '%s' left by the "
+                      "previous daemon", bp_block_access_get_def(op->access)->name,
+                      op->pull ? "pull" : "commit", op->disk);
             bp_qmp_job_cancel_async(op->mon, op->job_id, NULL, bp_cr_cancelled_cb, task);
         }
         return;
@@ -465,7 +540,16 @@ bp_cr_offline(BpCommitReconcile *op, GError **error)
                   bp_block_access_get_def(op->access)->name, op->disk, op->base_file);
         return bp_cr_break_checkpoints(op, _("while switching to the base"), error);
     }
-    if (g_str_equal(phase, "concluded") &&
+    if (op->pull && g_str_equal(phase, "concluded") &&
+        !bp_cr_break_checkpoints(op, _("after the data was pulled and before the "
+                                       "bitmaps were merged"), error))
+        return FALSE;
+    if (op->pull && g_str_equal(phase, "merged") &&
+        !bp_blockjob_pull_break(op->store, op->domain_id,
+                                bp_block_access_get_def(op->access)->name, op->disk,
+                                op->lost, error))
+        return FALSE;
+    if (!op->pull && g_str_equal(phase, "concluded") &&
         !bp_cr_break_checkpoints(op, _("after its layers were folded and before their "
                                        "bitmaps were merged"), error))
         return FALSE;
@@ -496,6 +580,28 @@ bp_cr_parse(BpCommitReconcile *op, GError **error)
     op->base_file = g_strdup(json_object_get_string_member_with_default(o, "base", NULL));
     op->base_format = g_strdup(json_object_get_string_member_with_default(o, "base-format",
                                                                           NULL));
+    op->pull = g_strcmp0(op->row->kind, BP_BLOCKJOB_JOB_PULL) == 0;
+    if (op->pull) {
+        JsonArray *lost = json_object_has_member(o, "lost")
+                          ? json_object_get_array_member(o, "lost") : NULL;
+
+        op->pulled_node = g_strdup(json_object_get_string_member_with_default(o, "pulled-node",
+                                                                              NULL));
+        op->pulled_file = g_strdup(json_object_get_string_member_with_default(o, "pulled",
+                                                                              NULL));
+        op->lost = g_ptr_array_new_with_free_func(g_free);
+        for (guint i = 0; lost && i < json_array_get_length(lost); i++)
+            g_ptr_array_add(op->lost, g_strdup(json_array_get_string_element(lost, i)));
+        if (!op->disk || !op->top_node || !op->top_file || !op->pulled_node ||
+            !op->pulled_file) {
+            g_set_error(error, BP_ERROR, BP_ERROR_CATALOGUE,
+                        _("block pull job %lld: its recovery data is incomplete"),
+                        (long long) op->row->id);
+            return FALSE;
+        }
+        op->job_id = g_strdup_printf("pull-%s", op->disk);
+        return TRUE;
+    }
     if (!op->disk || !op->top_node || !op->base_node || !op->top_file || !op->base_file) {
         g_set_error(error, BP_ERROR, BP_ERROR_CATALOGUE,
                     _("block commit job %lld: its recovery data is incomplete"),
@@ -566,7 +672,8 @@ bp_blockjob_ops_reconcile_async(BpStore *store, gint64 domain_id, BpBlockAccess 
 
         /* A commit this process runs is not a leftover. */
         if (job->domain_id == domain_id &&
-            g_strcmp0(job->kind, BP_BLOCKJOB_JOB_COMMIT) == 0 &&
+            (g_strcmp0(job->kind, BP_BLOCKJOB_JOB_COMMIT) == 0 ||
+             g_strcmp0(job->kind, BP_BLOCKJOB_JOB_PULL) == 0) &&
             !bp_blockjob_ops_is_running(domain_id))
             g_ptr_array_add(op->rows, g_ptr_array_steal_index(jobs, i--));
     }

@@ -10,6 +10,7 @@
  */
 #include <config.h>
 
+#include "bp-blockjob-ops.h"
 #include "bp-checkpoint-priv.h"
 #include "util/bp-error.h"
 #include "util/bp-i18n.h"
@@ -221,6 +222,15 @@ bp_checkpoint_ops_delete_async(BpStore *store,
                                                 _("cannot delete the bitmaps of checkpoint "
                                                   "'%s': the domain's disks cannot be "
                                                   "reached"), name));
+        return;
+    }
+    if (bp_blockjob_ops_is_running(domain_id)) {
+        /* The job holds the backing chain: reopening a layer of it to
+         * remove a bitmap can crash QEMU (7.2, block-stream). */
+        bp_ckpt_delete_return(task, g_error_new(BP_ERROR, BP_ERROR_BUSY,
+                                                _("cannot delete checkpoint '%s' while a "
+                                                  "block job runs on the domain's disks"),
+                                                name));
         return;
     }
     bp_block_access_read_graph_async(access, cancellable, bp_ckpt_delete_graph_cb, task);

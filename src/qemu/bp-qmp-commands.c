@@ -314,6 +314,24 @@ bp_qmp_block_commit_async(BpQmpMonitor *mon, const BpQmpCommitArgs *a,
 
 
 void
+bp_qmp_block_stream_async(BpQmpMonitor *mon, const BpQmpStreamArgs *a,
+                          GCancellable *cancellable,
+                          GAsyncReadyCallback callback, gpointer user_data)
+{
+    JsonObject *args = json_object_new();
+
+    json_object_set_string_member(args, "job-id", a->job_id);
+    json_object_set_string_member(args, "device", a->device);
+    bp_json_set_string_opt(args, "base-node", a->base_node);
+    bp_json_set_string_opt(args, "backing-file", a->backing_file);
+    if (a->speed)
+        json_object_set_int_member(args, "speed", a->speed);
+    json_object_set_boolean_member(args, "auto-dismiss", FALSE);
+    bp_qmp_command_take(mon, "block-stream", args, cancellable, callback, user_data);
+}
+
+
+void
 bp_qmp_block_job_set_speed_async(BpQmpMonitor *mon, const char *id, guint64 speed,
                                  GCancellable *cancellable,
                                  GAsyncReadyCallback callback, gpointer user_data)

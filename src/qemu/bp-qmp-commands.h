@@ -133,6 +133,19 @@ typedef struct {
 void bp_qmp_block_commit_async(BpQmpMonitor *mon, const BpQmpCommitArgs *args,
                                GCancellable *cancellable,
                                GAsyncReadyCallback callback, gpointer user_data);
+
+typedef struct {
+    const char *job_id;
+    const char *device;         /* the node data is pulled into (the top) */
+    const char *base_node;      /* NULL = pull the whole chain */
+    const char *backing_file;   /* written into the top; NULL = QEMU's choice */
+    guint64 speed;
+} BpQmpStreamArgs;
+
+/* block-stream with auto-dismiss false. */
+void bp_qmp_block_stream_async(BpQmpMonitor *mon, const BpQmpStreamArgs *args,
+                               GCancellable *cancellable,
+                               GAsyncReadyCallback callback, gpointer user_data);
 void bp_qmp_job_complete_async(BpQmpMonitor *mon, const char *id,
                                GCancellable *cancellable,
                                GAsyncReadyCallback callback, gpointer user_data);
