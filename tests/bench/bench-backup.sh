@@ -21,6 +21,9 @@
 #                    the domain is shut off, then `sync` of the copy (the
 #                    machine's copy speed; a push backup's target is
 #                    flushed to the disk before the backup completes);
+#                    and, taking turns with each backup, nbdcopy of the
+#                    running disk's NBD export into a qcow2 served by
+#                    qemu-nbd, then `sync` of the copy;
 #  full push, 2 disks  (--two-disks) a second disk like the first, both
 #                    in one backup, against two such copies at once;
 #  incremental push  --dirty-percent (10) of the clusters dirty, against
@@ -73,7 +76,7 @@ export QEMU_IMG QEMU_STORAGE_DAEMON BP_SCHEMA_DIR
 blkpoint=$top_builddir/client/blkpoint
 blkpointd=$top_builddir/daemon/blkpointd
 dirtier=$top_builddir/tests/bench/bench-dirty
-for p in "$QEMU_IMG" "$QEMU_STORAGE_DAEMON" "$DBUS_DAEMON" qemu-io nbdinfo; do
+for p in "$QEMU_IMG" "$QEMU_STORAGE_DAEMON" "$DBUS_DAEMON" qemu-io qemu-nbd nbdinfo nbdcopy; do
     command -v "$p" >/dev/null 2>&1 || { echo "bench-backup: $p not found" >&2; exit 77; }
 done
 for p in "$blkpoint" "$blkpointd" "$dirtier"; do
@@ -219,7 +222,8 @@ disk_uri="nbd+unix:///vda?socket=$sock"
 
 # ---- full push --------------------------------------------------------------
 t_full=
-for i in $(seq "$repeat"); do
+t_nbdcopy=
+full_bp() {
     f=$dir/backup/full-$i.qcow2
     settle
     t0=$(now)
@@ -227,6 +231,20 @@ for i in $(seq "$repeat"); do
     t_full="$t_full $(ms "$t0" "$(now)")"
     same "$f" "full push backup $i"
     [ "$i" -lt "$repeat" ] && rm -f "$f"
+}
+full_nbdcopy() {
+    rm -f "$dir/nbdcopy.qcow2"
+    settle
+    t0=$(now)
+    "$QEMU_IMG" create -q -f qcow2 "$dir/nbdcopy.qcow2" "$size" &&
+        nbdcopy "$disk_uri" -- [ qemu-nbd -f qcow2 "$dir/nbdcopy.qcow2" ] &&
+        sync "$dir/nbdcopy.qcow2" || die "baseline nbdcopy"
+    t_nbdcopy="$t_nbdcopy $(ms "$t0" "$(now)")"
+    same "$dir/nbdcopy.qcow2" "nbdcopy of the export $i"
+    rm -f "$dir/nbdcopy.qcow2"
+}
+for i in $(seq "$repeat"); do
+    if [ $((i % 2)) = 1 ]; then full_bp; full_nbdcopy; else full_nbdcopy; full_bp; fi
 done
 prev_ckpt=f$repeat
 
@@ -281,18 +299,25 @@ done
 # ---- restore of the chain full + incrementals -----------------------------
 t_rest=
 t_rconv=
-for i in $(seq "$repeat"); do
-    rm -f "$dir/restored.qcow2" "$dir/rconv.qcow2"
+restore_bp() {
     settle
     t0=$(now)
     bp restore vm vda "$dir/restored.qcow2" --checkpoint "$prev_ckpt"
     t_rest="$t_rest $(ms "$t0" "$(now)")"
     same "$dir/restored.qcow2" "restore $i"
+}
+restore_convert() {
     settle
     t0=$(now)
     "$QEMU_IMG" convert -O qcow2 "$prev_file" "$dir/rconv.qcow2" || die "qemu-img convert of the chain"
     t_rconv="$t_rconv $(ms "$t0" "$(now)")"
     same "$dir/rconv.qcow2" "qemu-img convert of the chain $i"
+}
+for i in $(seq "$repeat"); do
+    rm -f "$dir/restored.qcow2" "$dir/rconv.qcow2"
+    # each goes first in every other run: what ran just before slows the
+    # next a little (the host's write-back), and neither should get it
+    if [ $((i % 2)) = 1 ]; then restore_bp; restore_convert; else restore_convert; restore_bp; fi
 done
 chain_len=$("$QEMU_IMG" info --backing-chain "$prev_file" | grep -c '^image:')
 rm -f "$dir/restored.qcow2" "$dir/rconv.qcow2"
@@ -371,6 +396,8 @@ echo
 row "blkpoint" "time" "rate" "baseline, same run" "time" "rate" "speed"
 row "full push, $size_mib MiB (backup-begin --wait)" "$(sec "$m_full")" "$(rate "$size" "$m_full")" \
     "qemu-img convert -O qcow2 + sync, off" "$(sec "$m_conv")" "$(rate "$size" "$m_conv")" "$(ratio "$m_full" "$m_conv")"
+row "" "" "" "nbdcopy of the export to qemu-nbd + sync" "$(sec "$(median "$t_nbdcopy")")" \
+    "$(rate "$size" "$(median "$t_nbdcopy")")" "$(ratio "$m_full" "$(median "$t_nbdcopy")")"
 [ -n "$two" ] &&
     row "full push, 2 disks x $size_mib MiB" "$(sec "$(median "$t_full2")")" \
         "$(rate $((2 * size)) "$(median "$t_full2")")" \
@@ -386,6 +413,6 @@ row "tiny incremental, 1 MiB (begin to Completed)" "$(sec "$m_tiny")" "" \
     "one no-op client call (domjobinfo)" "$(sec "$m_noop")" "" ""
 echo "the tiny backup's job, as the daemon times it: $m_job ms (median)"
 echo "speed: how many times faster blkpoint is than its baseline (below 1x: slower)"
-echo "runs (ms): convert$t_conv; full$t_full;${two:+ 2 converts$t_conv2; 2-disk full$t_full2;} inc$t_inc; restore$t_rest; chain convert$t_rconv;" \
+echo "runs (ms): convert$t_conv; full$t_full; nbdcopy$t_nbdcopy;${two:+ 2 converts$t_conv2; 2-disk full$t_full2;} inc$t_inc; restore$t_rest; chain convert$t_rconv;" \
      "loop$t_loop; pull$t_pull; tiny$t_tiny; no-op$t_noop"
 echo "every backup, chain and restored image above was compared with the disk: identical"
