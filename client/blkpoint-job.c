@@ -7,6 +7,8 @@
  * daemon answers the creating call before it can emit Completed, and the
  * bus keeps the order, so the signal is never missed.  A job whose object
  * disappears without Completed (the daemon went away) fails the wait.
+ * Completed ends the wait as it arrives; the poll every BP_JOB_POLL_MS
+ * only updates the progress and notices a vanished job.
  */
 #include <config.h>
 
@@ -31,6 +33,10 @@ struct _BpJobWatch {
     BpCtl *ctl;
     guint sub;
     GList *ended;        /* BpJobEnd*: Completed signals received */
+    /* While bp_ctl_job_wait() runs: the job it waits for, and its loop,
+     * which that job's Completed ends at once (borrowed). */
+    const char *wait_path;
+    GMainLoop *wait_loop;
 };
 
 
@@ -59,6 +65,8 @@ bp_job_completed_cb(GDBusConnection *conn G_GNUC_UNUSED, const char *sender G_GN
     end->path = g_strdup(path);
     g_variant_get(params, "(bs)", &end->success, &end->message);
     watch->ended = g_list_append(watch->ended, end);
+    if (watch->wait_loop && g_str_equal(path, watch->wait_path))
+        g_main_loop_quit(watch->wait_loop);
 }
 
 
@@ -200,8 +208,12 @@ bp_ctl_job_wait(BpCtl *ctl, BpJobWatch *watch, const char *path,
     while (g_main_context_iteration(NULL, FALSE))
         ;
     bp_job_wait_poll(&w);
-    if (!w.done)
+    watch->wait_path = path;
+    watch->wait_loop = w.loop;
+    if (!w.done && !bp_job_watch_find(watch, path))
         g_main_loop_run(w.loop);
+    watch->wait_path = NULL;
+    watch->wait_loop = NULL;
     g_source_remove(sig_id);
     g_source_remove(poll_id);
     g_main_loop_unref(w.loop);
