@@ -374,6 +374,11 @@ bp_restore_start(const BpQemuRuntimeConfig *config, const BpRestorePlan *plan,
     g_ptr_array_add(argv, (gpointer) qemu_img);
     g_ptr_array_add(argv, (gpointer) "convert");
     g_ptr_array_add(argv, (gpointer) "-p");
+    /* convert's default output cache mode, "unsafe", never flushes: the
+     * restore would report success with its image still in the page
+     * cache.  "writeback" flushes before qemu-img exits. */
+    g_ptr_array_add(argv, (gpointer) "-t");
+    g_ptr_array_add(argv, (gpointer) "writeback");
     if (reuse)
         g_ptr_array_add(argv, (gpointer) "-n");
     g_ptr_array_add(argv, (gpointer) "-f");

@@ -309,7 +309,9 @@ restore_bp() {
 restore_convert() {
     settle
     t0=$(now)
-    "$QEMU_IMG" convert -O qcow2 "$prev_file" "$dir/rconv.qcow2" || die "qemu-img convert of the chain"
+    # -t writeback, as restore does: the output is flushed before exit
+    "$QEMU_IMG" convert -t writeback -O qcow2 "$prev_file" "$dir/rconv.qcow2" ||
+        die "qemu-img convert of the chain"
     t_rconv="$t_rconv $(ms "$t0" "$(now)")"
     same "$dir/rconv.qcow2" "qemu-img convert of the chain $i"
 }
