@@ -473,12 +473,21 @@ bp_cmd_backup_pull(BpCtl *ctl, const BpCmd *cmd, GError **error)
             json_builder_add_double_value(json, secs);
             json_builder_end_object(json);
         } else {
+            /* Translators: "%u extents" and "%u connections" come from the
+             * two following messages. */
+            g_autofree char *extents = g_strdup_printf(ngettext("%u extent", "%u extents",
+                                                                res.extents),
+                                                       res.extents);
+            g_autofree char *conns = g_strdup_printf(ngettext("%u connection",
+                                                              "%u connections",
+                                                              res.connections),
+                                                     res.connections);
+
             bp_ctl_print(ctl, _("Disk %s: %s copy of %llu bytes of data and %llu bytes of "
-                                "zeroes (%u extents, %u connections) into %s in %.2f s\n"),
+                                "zeroes (%s, %s) into %s in %.2f s\n"),
                          d->name, d->bitmap ? _("incremental") : _("full"),
                          (unsigned long long) res.data_bytes,
-                         (unsigned long long) res.zero_bytes, res.extents, res.connections,
-                         out, secs);
+                         (unsigned long long) res.zero_bytes, extents, conns, out, secs);
         }
     }
     json_builder_end_array(json);
