@@ -55,12 +55,12 @@ cleanup() {
             *qemu-storage-daemon*"$tmp"*) kill -9 "$qsd_pid" 2>/dev/null ;;
         esac
     fi
+    san=0
     if [ -n "$bus_pid" ]; then
-        p=$(daemon_pid)
-        [ -n "$p" ] && kill -9 "$p" 2>/dev/null
-        kill "$bus_pid" 2>/dev/null
+        client_bus_stop || san=1
     fi
     rm -rf "$tmp"
+    [ $san -eq 0 ] || exit 1
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM

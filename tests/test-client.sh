@@ -57,12 +57,12 @@ cleanup() {
     fi
     [ -n "$sys_pid" ] && kill -9 "$sys_pid" 2>/dev/null
     [ -f "$tmp/sysbus/pid" ] && kill "$(cat "$tmp/sysbus/pid")" 2>/dev/null
+    san=0
     if [ -n "$bus_pid" ]; then
-        p=$(daemon_pid)
-        [ -n "$p" ] && kill -9 "$p" 2>/dev/null
-        kill "$bus_pid" 2>/dev/null
+        client_bus_stop || san=1
     fi
     rm -rf "$tmp"
+    [ $san -eq 0 ] || exit 1
 }
 # A process that runs and is not a zombie (whose command line is empty).
 alive() { [ -n "$( (tr -d '\0' <"/proc/$1/cmdline") 2>/dev/null)" ]; }

@@ -49,12 +49,12 @@ writer_pid=
 cleanup() {
     [ -n "$writer_pid" ] && kill "$writer_pid" 2>/dev/null
     for p in $(pgrep -f "qemu-storage-daemon.*$tmp" 2>/dev/null); do kill -9 "$p"; done
+    san=0
     if [ -n "$bus_pid" ]; then
-        p=$(daemon_pid)
-        [ -n "$p" ] && kill -9 "$p" 2>/dev/null
-        kill "$bus_pid" 2>/dev/null
+        client_bus_stop || san=1
     fi
     rm -rf "$tmp"
+    [ $san -eq 0 ] || exit 1
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM
