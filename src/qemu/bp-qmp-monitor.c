@@ -76,7 +76,6 @@ static guint bp_qmp_monitor_signals[N_SIGNALS];
 
 G_DEFINE_TYPE(BpQmpMonitor, bp_qmp_monitor, G_TYPE_OBJECT)
 
-static void bp_qmp_monitor_close_with_error(BpQmpMonitor *mon, GError *error);
 static gboolean bp_qmp_monitor_flush(BpQmpMonitor *mon);
 
 
@@ -464,7 +463,7 @@ bp_qmp_monitor_read_cb(GSocket *socket, GIOCondition cond, gpointer user_data)
 
 /* Tears the connection down, fails the handshake and every pending
  * command with a copy of @error (consumed) and emits "closed". */
-static void
+void
 bp_qmp_monitor_close_with_error(BpQmpMonitor *mon, GError *error)
 {
     g_autoptr(BpQmpMonitor) hold = NULL;
