@@ -47,8 +47,9 @@ char *bp_backup_jobinfo_format(GVariant *info);
 
 /* Subscribes to the Completed signal of every job of the daemon; call
  * it BEFORE the method that creates the job, so that a job ending at
- * once is not missed.  Returns the subscription handle for
- * bp_ctl_job_wait(). */
+ * once is not missed.  From then on SIGINT is caught: one that comes
+ * before bp_ctl_job_wait() cancels the job when the wait begins.
+ * Returns the subscription handle for bp_ctl_job_wait(). */
 typedef struct _BpJobWatch BpJobWatch;
 BpJobWatch *bp_ctl_job_watch(BpCtl *ctl);
 void bp_ctl_job_watch_free(BpJobWatch *watch);

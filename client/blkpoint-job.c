@@ -9,6 +9,10 @@
  * disappears without Completed (the daemon went away) fails the wait.
  * Completed ends the wait as it arrives; the poll every BP_JOB_POLL_MS
  * only updates the progress and notices a vanished job.
+ *
+ * SIGINT is caught from the watch on too: a ^C while the creating call
+ * runs, before the wait began, cancels the job as soon as it is known
+ * instead of killing the client and leaving the job running unwatched.
  */
 #include <config.h>
 
@@ -29,15 +33,20 @@ typedef struct {
     char *message;
 } BpJobEnd;
 
+typedef struct _BpJobWait BpJobWait;
+
 struct _BpJobWatch {
     BpCtl *ctl;
     guint sub;
     GList *ended;        /* BpJobEnd*: Completed signals received */
-    /* While bp_ctl_job_wait() runs: the job it waits for, and its loop,
-     * which that job's Completed ends at once (borrowed). */
-    const char *wait_path;
-    GMainLoop *wait_loop;
+    guint sigint_id;
+    gboolean interrupted; /* SIGINT came before the wait began */
+    BpJobWait *wait;     /* the wait running, if any */
 };
+
+
+static void bp_job_wait_interrupt(BpJobWait *w);
+static void bp_job_wait_seen(BpJobWait *w, const char *path);
 
 
 static void
@@ -65,8 +74,21 @@ bp_job_completed_cb(GDBusConnection *conn G_GNUC_UNUSED, const char *sender G_GN
     end->path = g_strdup(path);
     g_variant_get(params, "(bs)", &end->success, &end->message);
     watch->ended = g_list_append(watch->ended, end);
-    if (watch->wait_loop && g_str_equal(path, watch->wait_path))
-        g_main_loop_quit(watch->wait_loop);
+    if (watch->wait)
+        bp_job_wait_seen(watch->wait, path);
+}
+
+
+static gboolean
+bp_job_watch_sigint(gpointer data)
+{
+    BpJobWatch *watch = data;
+
+    if (watch->wait)
+        bp_job_wait_interrupt(watch->wait);
+    else
+        watch->interrupted = TRUE;
+    return G_SOURCE_CONTINUE;
 }
 
 
@@ -80,6 +102,7 @@ bp_ctl_job_watch(BpCtl *ctl)
                                                     "Completed", NULL, NULL,
                                                     G_DBUS_SIGNAL_FLAGS_NONE,
                                                     bp_job_completed_cb, watch, NULL);
+    watch->sigint_id = g_unix_signal_add(SIGINT, bp_job_watch_sigint, watch);
     return watch;
 }
 
@@ -90,6 +113,7 @@ bp_ctl_job_watch_free(BpJobWatch *watch)
     if (!watch)
         return;
     g_dbus_connection_signal_unsubscribe(watch->ctl->bus, watch->sub);
+    g_clear_handle_id(&watch->sigint_id, g_source_remove);
     g_list_free_full(watch->ended, bp_job_end_free);
     g_free(watch);
 }
@@ -108,7 +132,7 @@ bp_job_watch_find(BpJobWatch *watch, const char *path)
 }
 
 
-typedef struct {
+struct _BpJobWait {
     BpCtl *ctl;
     BpJobWatch *watch;
     const char *path;
@@ -118,7 +142,17 @@ typedef struct {
     guint missing;       /* polls that found the object gone */
     gboolean done;       /* Completed seen, or given up */
     GError *error;
-} BpJobWait;
+};
+
+
+/* The Completed signal of job @path arrived while @w runs: the wait for
+ * that job ends at once, not at the next poll. */
+static void
+bp_job_wait_seen(BpJobWait *w, const char *path)
+{
+    if (g_str_equal(path, w->path))
+        g_main_loop_quit(w->loop);
+}
 
 
 static void
@@ -159,15 +193,14 @@ bp_job_wait_poll(gpointer data)
 
 
 /* SIGINT: ask the job to stop and keep waiting for its end. */
-static gboolean
-bp_job_wait_sigint(gpointer data)
+static void
+bp_job_wait_interrupt(BpJobWait *w)
 {
-    BpJobWait *w = data;
     g_autoptr(GVariant) reply = NULL;
     g_autoptr(GError) err = NULL;
 
     if (w->interrupted)
-        return G_SOURCE_CONTINUE;
+        return;
     w->interrupted = TRUE;
     reply = g_dbus_connection_call_sync(w->ctl->bus, BP_BUS_NAME, w->path, BP_IFACE_JOB,
                                         "Cancel", g_variant_new("(@a{sv})",
@@ -181,7 +214,6 @@ bp_job_wait_sigint(gpointer data)
                     _("interrupted, and the job could not be cancelled: %s"), msg);
         bp_job_wait_stop(w);
     }
-    return G_SOURCE_CONTINUE;
 }
 
 
@@ -192,7 +224,7 @@ bp_ctl_job_wait(BpCtl *ctl, BpJobWatch *watch, const char *path,
     BpJobWait w = { 0 };
     g_autoptr(BpProgress) progress = NULL;
     BpJobEnd *end;
-    guint poll_id, sig_id;
+    guint poll_id;
 
     w.ctl = ctl;
     w.watch = watch;
@@ -202,19 +234,18 @@ bp_ctl_job_wait(BpCtl *ctl, BpJobWatch *watch, const char *path,
         w.progress = progress = bp_ctl_progress_new(label);
 
     poll_id = g_timeout_add(BP_JOB_POLL_MS, bp_job_wait_poll, &w);
-    sig_id = g_unix_signal_add(SIGINT, bp_job_wait_sigint, &w);
-    /* Dispatch what arrived with the reply (a fast job's Completed),
-     * then look at once. */
+    watch->wait = &w;
+    /* Dispatch what arrived with the reply (a fast job's Completed, a
+     * SIGINT), then look at once. */
     while (g_main_context_iteration(NULL, FALSE))
         ;
+    if (watch->interrupted)
+        bp_job_wait_interrupt(&w);
     bp_job_wait_poll(&w);
-    watch->wait_path = path;
-    watch->wait_loop = w.loop;
+    /* A quit before the loop runs is lost: look for the end first. */
     if (!w.done && !bp_job_watch_find(watch, path))
         g_main_loop_run(w.loop);
-    watch->wait_path = NULL;
-    watch->wait_loop = NULL;
-    g_source_remove(sig_id);
+    watch->wait = NULL;
     g_source_remove(poll_id);
     g_main_loop_unref(w.loop);
 

@@ -181,9 +181,11 @@ main(int argc, char **argv)
     g_autoptr(GOptionContext) octx = NULL;
     g_autoptr(GError) error = NULL;
     g_autofree char *out = NULL;
+    g_autofree char *domain_file = NULL;
+    g_autofree char *suffix = NULL;
     gint64 now = -1;
     const GOptionEntry entries[] = {
-        { "domain", 'd', 0, G_OPTION_ARG_FILENAME, &opts.domain_file,
+        { "domain", 'd', 0, G_OPTION_ARG_FILENAME, &domain_file,
           N_("Align the document's disks against this domain definition"),
           N_("FILE") },
         { "format", 'f', 0, G_OPTION_ARG_NONE, &opts.format,
@@ -192,7 +194,7 @@ main(int argc, char **argv)
           N_("Parse a checkpoint or snapshot as a redefinition"), NULL },
         { "internal", 0, 0, G_OPTION_ARG_NONE, &opts.internal,
           N_("Parse a backup as internal status XML"), NULL },
-        { "suffix", 0, 0, G_OPTION_ARG_STRING, &opts.suffix,
+        { "suffix", 0, 0, G_OPTION_ARG_STRING, &suffix,
           N_("Suffix for generated backup file names (default: the time)"),
           N_("SUFFIX") },
         { "now", 0, 0, G_OPTION_ARG_INT64, &now,
@@ -213,6 +215,8 @@ main(int argc, char **argv)
         g_printerr(_("expected exactly one FILE; see --help\n"));
         return 2;
     }
+    opts.domain_file = domain_file;
+    opts.suffix = suffix;
     opts.now = now >= 0 ? now : g_get_real_time() / G_USEC_PER_SEC;
 
     if (!(out = bp_validate_file(argv[1], &opts, &error))) {

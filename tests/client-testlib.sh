@@ -56,3 +56,43 @@ bp() {
     "$blkpoint" -c session "$@" >out 2>err
     rc=$?
 }
+
+# client_sanitizer_check: 1, after printing them, when a log in $tmp (the
+# activated daemons' stderr) holds a report of AddressSanitizer,
+# LeakSanitizer or UBSan (an --enable-asan build); 0 otherwise.  Those
+# logs are removed with $tmp, so the cleanup must call this first.
+client_sanitizer_check() {
+    _san=0
+    for _f in "$tmp"/*.log; do
+        [ -f "$_f" ] || continue
+        if grep -q -e 'ERROR: AddressSanitizer' -e 'ERROR: LeakSanitizer' \
+                -e 'runtime error:' "$_f"; then
+            echo "FAIL: sanitizer report in $(basename "$_f"):"
+            grep -A 30 -e 'ERROR: AddressSanitizer' -e 'ERROR: LeakSanitizer' \
+                -e 'runtime error:' "$_f" | head -n 200
+            _san=1
+        fi
+    done
+    return $_san
+}
+
+# client_bus_stop: stops the activated daemon (SIGTERM, so that it runs
+# its exit path and a sanitizer build checks for leaks; SIGKILL if it is
+# still there after 10 s) and the bus; then client_sanitizer_check.
+client_bus_stop() {
+    _p=$(daemon_pid)
+    if [ -n "$_p" ]; then
+        kill -TERM "$_p" 2>/dev/null
+        _gone=
+        for _i in $(seq 1 100); do
+            # gone, or a zombie its parent has not reaped yet
+            case $( (cat "/proc/$_p/stat") 2>/dev/null) in
+                ""|*") Z "*) _gone=1; break ;;
+            esac
+            sleep 0.1
+        done
+        [ -n "$_gone" ] || kill -9 "$_p" 2>/dev/null
+    fi
+    [ -n "$bus_pid" ] && kill "$bus_pid" 2>/dev/null
+    client_sanitizer_check
+}

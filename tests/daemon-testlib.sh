@@ -240,7 +240,37 @@ dt_wait_job_end() {
     done
 }
 
+# dt_sanitizer_check: a failed check, with the report, for every log below
+# $dt_tmp (the daemons' stderr) that holds a report of AddressSanitizer,
+# LeakSanitizer or UBSan (an --enable-asan build).  The logs go with
+# $dt_tmp at exit, so dt_finish calls this.
+dt_sanitizer_check() {
+    for _f in $(find "$dt_tmp" -name '*.log' 2>/dev/null); do
+        if grep -q -e 'ERROR: AddressSanitizer' -e 'ERROR: LeakSanitizer' \
+                -e 'runtime error:' "$_f"; then
+            dt_fail "sanitizer report in ${_f#"$dt_tmp"/}"
+            grep -A 30 -e 'ERROR: AddressSanitizer' -e 'ERROR: LeakSanitizer' \
+                -e 'runtime error:' "$_f" | head -n 200
+        fi
+    done
+}
+
+# dt_finish: stops the daemon started last if it still runs (SIGTERM, so
+# that it goes through its exit path and a sanitizer build looks for
+# leaks; SIGKILL after 10 s), checks the logs, exits 1 if a check failed.
 dt_finish() {
+    if [ -n "${dt_daemon_pid:-}" ] && kill -0 "$dt_daemon_pid" 2>/dev/null; then
+        kill -TERM "$dt_daemon_pid" 2>/dev/null
+        for _i in $(seq 1 100); do
+            case $( (cat "/proc/$dt_daemon_pid/stat") 2>/dev/null) in
+                ""|*") Z "*) break ;;
+            esac
+            sleep 0.1
+        done
+        kill -9 "$dt_daemon_pid" 2>/dev/null
+        wait "$dt_daemon_pid" 2>/dev/null
+    fi
+    [ -n "$dt_tmp" ] && dt_sanitizer_check
     if [ "$dt_failures" -ne 0 ]; then
         echo "$dt_failures check(s) failed"
         exit 1

@@ -9,7 +9,8 @@
 # begin_bg left running, every qemu-storage-daemon whose command line
 # names $tmp (the daemon never stops the domains it started), whatever
 # the test's own e2e_cleanup_extra function stops (if it defines one),
-# the daemon and the bus; then $tmp is removed.
+# the daemon (SIGTERM, then a look for sanitizer reports in its log,
+# which fail the test) and the bus; then $tmp is removed.
 
 DBUS_DAEMON=${DBUS_DAEMON:-dbus-daemon}
 QEMU_IMG=${QEMU_IMG:-qemu-img}
@@ -38,12 +39,14 @@ e2e_cleanup() {
         done
     fi
     command -v e2e_cleanup_extra >/dev/null 2>&1 && e2e_cleanup_extra
+    # SIGTERM, so that a sanitizer build's daemon reports its leaks; a
+    # report in its log fails the test (the log goes with $tmp).
+    _san=0
     if [ -n "$bus_pid" ]; then
-        _p=$(daemon_pid)
-        [ -n "$_p" ] && kill -9 "$_p" 2>/dev/null
-        kill "$bus_pid" 2>/dev/null
+        client_bus_stop || _san=1
     fi
     [ -n "$tmp" ] && rm -rf "$tmp"
+    [ $_san -eq 0 ] || exit 1
 }
 
 # e2e_init TAG PROGRAM...: skips the test (77) unless every PROGRAM (and

@@ -45,6 +45,7 @@
 #include "jobs/bp-backup-ops.h"
 #include "nbd/bp-nbd-copy.h"
 #include "qemu/bp-qsd-cmdline.h"
+#include "jobs/bp-domain-ops.h"
 #include "qemu/bp-qemu-sync.h"
 #include "qemu/bp-qmp-commands.h"
 #include "qemutest.h"
@@ -321,7 +322,40 @@ test_pull_ends(void)
     g_assert_true(qt_wait(&r.done, 30000));
     g_assert_no_error(r.error);
 
-    ct_domain_stop(d);
+    /* QEMU dies while the exports serve: the backup failed, nobody
+     * cancelled it (the monitor closing on the exit once made its QMP
+     * calls, and so the backup, end as cancelled). */
+    {
+        BpDomainRun *run;
+        GLogLevelFlags fatal;
+
+        memset(&r, 0, sizeof(r));
+        op = pl_begin(d, "<domainbackup mode='pull'/>",
+                      "<domaincheckpoint><name>c7</name></domaincheckpoint>", &r);
+        g_assert_nonnull(op);
+        while (!r.started && !r.done)
+            g_main_context_iteration(NULL, TRUE);
+        g_assert_true(r.started);
+        run = g_object_ref(d->run);
+        /* QEMU's exit and the clean-up (each command it cannot send)
+         * warn, in an order that depends on which is seen first. */
+        fatal = g_log_set_always_fatal(G_LOG_FATAL_MASK | G_LOG_LEVEL_CRITICAL);
+        kill(bp_domain_run_get_pid(run), SIGKILL);
+        g_assert_true(qt_wait(&r.done, 30000));
+        while (bp_domain_run_is_running(run))
+            g_main_context_iteration(NULL, TRUE);
+        g_log_set_always_fatal(fatal);
+        g_assert_nonnull(r.error);
+        g_assert_false(g_error_matches(r.error, G_IO_ERROR, G_IO_ERROR_CANCELLED));
+        g_clear_error(&r.error);
+        g_assert_true(bp_domain_ops_record_stopped(d->store, d->id, FALSE,
+                                                   bp_domain_run_get_exit_message(run),
+                                                   bp_domain_run_get_def(run), &error));
+        g_assert_no_error(error);
+        g_object_unref(run);
+        ct_domain_offline(d);
+    }
+
     bp_test_rmdir(dir);
 }
 

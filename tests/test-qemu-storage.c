@@ -885,8 +885,10 @@ test_attach(void)
     BpBlockDisk *disk;
     gboolean disconnected = FALSE;
 
-    /* Somebody else's QEMU, with node names of its own. */
-    qsd = g_subprocess_new(G_SUBPROCESS_FLAGS_NONE, &err, g_getenv("QEMU_STORAGE_DAEMON"),
+    /* Somebody else's QEMU, with node names of its own.  Not on our
+     * stdout: if an assertion aborts the test, this QSD lives on and
+     * would keep the TAP driver's pipe open (make check hangs). */
+    qsd = g_subprocess_new(G_SUBPROCESS_FLAGS_STDOUT_SILENCE, &err, g_getenv("QEMU_STORAGE_DAEMON"),
                            "--blockdev", b0, "--blockdev", t0, "--chardev", chardev,
                            "--monitor", "chardev=m", NULL);
     g_assert_no_error(err);

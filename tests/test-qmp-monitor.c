@@ -275,6 +275,50 @@ test_basic(void)
 }
 
 
+/* QEMU 7.2 sends its greeting twice to a client that connected while the
+ * monitor was being set up: the second one is ignored, before and after
+ * qmp_capabilities. */
+static void
+script_double_greeting(Peer *peer, gpointer data)
+{
+    g_autoptr(JsonObject) cmd = NULL;
+
+    peer_sendf(peer, GREETING);
+    peer_sendf(peer, GREETING);
+    cmd = peer_recv(peer);
+    g_assert_nonnull(cmd);
+    g_assert_cmpstr(cmd_name(cmd), ==, "qmp_capabilities");
+    peer_reply_empty(peer, cmd);
+    peer_sendf(peer, GREETING);
+    g_clear_pointer(&cmd, json_object_unref);
+    cmd = peer_recv(peer);
+    g_assert_nonnull(cmd);
+    g_assert_cmpstr(cmd_name(cmd), ==, "query-version");
+    peer_sendf(peer, "{\"return\": {}, \"id\": \"%s\"}", cmd_id(cmd));
+    g_assert_null(peer_recv(peer));
+}
+
+
+static void
+test_double_greeting(void)
+{
+    g_autoptr(GError) err = NULL;
+    g_autoptr(BpQmpMonitor) mon = NULL;
+    g_autoptr(JsonNode) ret = NULL;
+    Peer *peer;
+
+    mon = monitor_with_peer(script_double_greeting, NULL, &peer);
+    g_assert_true(handshake(mon, 0, &err));
+    g_assert_no_error(err);
+    ret = bp_qmp_monitor_command_sync(mon, "query-version", NULL, &err);
+    g_assert_no_error(err);
+    g_assert_nonnull(ret);
+    g_assert_false(bp_qmp_monitor_is_closed(mon));
+    bp_qmp_monitor_close(mon);
+    peer_join(peer);
+}
+
+
 /* ---- many in flight, replies out of order, events in between ------------- */
 
 #define N_IN_FLIGHT 64
@@ -978,6 +1022,7 @@ main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/qmp/basic", test_basic);
+    g_test_add_func("/qmp/double-greeting", test_double_greeting);
     g_test_add_func("/qmp/in-flight", test_in_flight);
     g_test_add_func("/qmp/error", test_error);
     g_test_add_func("/qmp/eof-mid-reply", test_eof_mid_reply);

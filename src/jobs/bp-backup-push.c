@@ -89,12 +89,15 @@ bp_backup_return(BpBackupOp *op)
         return;
     }
     bp_backup_unregister(op);
-    /* A QMP connection closed under a command (the domain destroyed)
-     * reports G_IO_ERROR_CANCELLED too; only a cancel asked for is one. */
     if (op->error && !op->cancelled &&
         g_error_matches(op->error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
-        op->error->domain = BP_ERROR;
-        op->error->code = BP_ERROR_QEMU;
+        /* A QMP call interrupted because blkpoint closed the monitor
+         * (the domain destroyed or stopped under the backup): a failure.
+         * Only bp_backup_op_cancel() makes a backup cancelled. */
+        GError *failed = g_error_new_literal(BP_ERROR, BP_ERROR_QEMU, op->error->message);
+
+        g_error_free(op->error);
+        op->error = failed;
     }
     if (op->error)
         g_task_return_error(task, g_steal_pointer(&op->error));

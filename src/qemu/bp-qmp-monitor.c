@@ -76,7 +76,6 @@ static guint bp_qmp_monitor_signals[N_SIGNALS];
 
 G_DEFINE_TYPE(BpQmpMonitor, bp_qmp_monitor, G_TYPE_OBJECT)
 
-static void bp_qmp_monitor_close_with_error(BpQmpMonitor *mon, GError *error);
 static gboolean bp_qmp_monitor_flush(BpQmpMonitor *mon);
 
 
@@ -358,10 +357,16 @@ bp_qmp_monitor_handle_line(BpQmpMonitor *mon, const char *line)
     if (json_object_has_member(obj, "QMP")) {
         JsonNode *qmp = json_object_get_member(obj, "QMP");
 
-        if (mon->state != BP_QMP_STATE_GREETING || !JSON_NODE_HOLDS_OBJECT(qmp)) {
+        if (!JSON_NODE_HOLDS_OBJECT(qmp)) {
             bp_qmp_monitor_close_with_error(mon,
                 g_error_new(BP_ERROR, BP_ERROR_QEMU,
                             _("QMP peer %s sent an unexpected greeting"), mon->name));
+            return;
+        }
+        if (mon->state != BP_QMP_STATE_GREETING) {
+            /* QEMU 7.2 greets twice a client that connects while the
+             * monitor is being set up (right after the socket appears). */
+            g_debug("QMP %s: ignoring a repeated greeting", mon->name);
             return;
         }
         mon->greeting = json_object_ref(json_node_get_object(qmp));
@@ -464,7 +469,7 @@ bp_qmp_monitor_read_cb(GSocket *socket, GIOCondition cond, gpointer user_data)
 
 /* Tears the connection down, fails the handshake and every pending
  * command with a copy of @error (consumed) and emits "closed". */
-static void
+void
 bp_qmp_monitor_close_with_error(BpQmpMonitor *mon, GError *error)
 {
     g_autoptr(BpQmpMonitor) hold = NULL;

@@ -109,6 +109,11 @@ JsonNode *bp_qmp_monitor_command_sync(BpQmpMonitor *mon,
  * ("closed" is emitted with that error).  Idempotent. */
 void bp_qmp_monitor_close(BpQmpMonitor *mon);
 
+/* The same with @error (consumed) as the reason: what pending commands
+ * fail with when the connection goes for another reason than a request
+ * of blkpoint (the QEMU process exited).  Idempotent. */
+void bp_qmp_monitor_close_with_error(BpQmpMonitor *mon, GError *error);
+
 /* Reads and dispatches, right now, everything the peer has already sent
  * (replies, events, end of file) without waiting for the main loop.  For
  * a peer known to have exited: its last words (e.g. the reply to quit)

@@ -143,8 +143,11 @@ bp_qemu_storage_exited(BpQemuStorage *st, int status, int signum)
         close(st->pidfd);
         st->pidfd = -1;
     }
+    /* Not G_IO_ERROR_CANCELLED: the commands of a job in flight fail
+     * because QEMU went, which is no cancel of the job. */
     if (st->mon)
-        bp_qmp_monitor_close(st->mon);
+        bp_qmp_monitor_close_with_error(st->mon, g_error_new_literal(BP_ERROR, BP_ERROR_QEMU,
+                                                                     info->message));
 
     tasks = g_steal_pointer(&st->stop_tasks);
     st->stop_tasks = g_ptr_array_new_with_free_func(g_object_unref);
