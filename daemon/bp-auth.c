@@ -33,6 +33,7 @@ typedef struct {
     gpointer user_data;
     GDestroyNotify destroy;
     guint32 uid;
+    guint32 starter_uid;
 } BpAuthCall;
 
 
@@ -74,6 +75,15 @@ bp_auth_action_id(BpAuthAction action)
 }
 
 
+BpAuthAction
+bp_auth_action_for_caller(BpAuthAction action, guint32 caller_uid, guint32 starter_uid)
+{
+    if (starter_uid != BP_AUTH_NO_UID && caller_uid == starter_uid)
+        return BP_AUTH_READ;
+    return action;
+}
+
+
 static void
 bp_auth_call_free(BpAuthCall *call)
 {
@@ -98,7 +108,7 @@ bp_auth_method_name(GDBusMethodInvocation *invocation)
 static void
 bp_auth_allow(BpAuthCall *call)
 {
-    call->func(call->invocation, call->user_data);
+    call->func(call->invocation, call->uid, call->user_data);
     bp_auth_call_free(call);
 }
 
@@ -197,6 +207,7 @@ bp_auth_uid_cb(GObject *source, GAsyncResult *result, gpointer user_data)
         return;
     }
     g_variant_get(reply, "(u)", &call->uid);
+    call->action = bp_auth_action_for_caller(call->action, call->uid, call->starter_uid);
 
     if (!call->auth->system_bus) {
         if (call->uid == call->auth->self) {
@@ -218,7 +229,7 @@ bp_auth_uid_cb(GObject *source, GAsyncResult *result, gpointer user_data)
 
 void
 bp_auth_check(BpAuth *auth, GDBusMethodInvocation *invocation,
-              BpAuthAction action, gboolean interactive,
+              BpAuthAction action, guint32 starter_uid, gboolean interactive,
               BpAuthFunc func, gpointer user_data, GDestroyNotify destroy)
 {
     BpAuthCall *call = g_new0(BpAuthCall, 1);
@@ -231,7 +242,8 @@ bp_auth_check(BpAuth *auth, GDBusMethodInvocation *invocation,
     call->func = func;
     call->user_data = user_data;
     call->destroy = destroy;
-    call->uid = (guint32) -1;
+    call->uid = BP_AUTH_NO_UID;
+    call->starter_uid = starter_uid;
 
     if (!sender) {
         bp_auth_deny(call, _("the call came without a sender on the bus"));

@@ -43,19 +43,35 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(BpAuth, bp_auth_unref)
 /* The polkit action id of @action. */
 const char *bp_auth_action_id(BpAuthAction action);
 
-typedef void (*BpAuthFunc)(GDBusMethodInvocation *invocation, gpointer user_data);
+/* No user: the starter of an operation that records none. */
+#define BP_AUTH_NO_UID ((guint32) -1)
 
 /*
- * Authorises @invocation for @action.  When allowed, @func is called from
- * the main loop with the invocation and @user_data, and must answer the
- * call.  When refused, the call is answered with Error.AccessDenied saying
+ * The action a caller with UID @caller_uid needs for a method that asks
+ * for @action on something started by @starter_uid (BP_AUTH_NO_UID when
+ * nobody in particular): the user who started a job may cancel it with
+ * org.blkpoint.read, anybody else needs @action.  Pure: no bus, no polkit.
+ */
+BpAuthAction bp_auth_action_for_caller(BpAuthAction action, guint32 caller_uid,
+                                       guint32 starter_uid);
+
+/* Called once the caller is authorised, with the caller's UID. */
+typedef void (*BpAuthFunc)(GDBusMethodInvocation *invocation, guint32 caller_uid,
+                           gpointer user_data);
+
+/*
+ * Authorises @invocation for @action, lowered by
+ * bp_auth_action_for_caller() when the caller is @starter_uid (pass
+ * BP_AUTH_NO_UID when the method has no starter).  When allowed, @func is
+ * called from the main loop with the invocation, the caller's UID and
+ * @user_data, and must answer the call.  When refused, the call is answered with Error.AccessDenied saying
  * who, which method and why, and @func is not called.  Either way
  * @destroy (if any) is called on @user_data afterwards.  @interactive
  * lets polkit ask the caller to authenticate (the method's
  * "auth.no_user_interaction" option turns it off).
  */
 void bp_auth_check(BpAuth *auth, GDBusMethodInvocation *invocation,
-                   BpAuthAction action, gboolean interactive,
+                   BpAuthAction action, guint32 starter_uid, gboolean interactive,
                    BpAuthFunc func, gpointer user_data, GDestroyNotify destroy);
 
 G_END_DECLS

@@ -131,8 +131,9 @@ bp_backup_handle_cancel(BpJob *iface G_GNUC_UNUSED, GDBusMethodInvocation *invoc
 {
     BpBackupJob *job = user_data;
 
-    return bp_daemon_domain_authorize(job->dom, invocation, options, NULL, bp_options_none,
-                                      BP_AUTH_MANAGE, bp_backup_cancel_authorized);
+    return bp_job_object_authorize_cancel(job->dom, invocation, options, NULL,
+                                          bp_job_get_started_by_uid(job->pub.iface),
+                                          bp_backup_cancel_authorized);
 }
 
 
@@ -195,24 +196,19 @@ static void
 bp_backup_started(BpBackupOp *op, gpointer data)
 {
     BpBackupJob *job = data;
-    BpDaemon *daemon = bp_daemon_domain_get_daemon(job->dom);
     BpBackupProgress p;
     g_auto(GStrv) disks = bp_backup_op_get_disks(op);
-    const char *jobs[] = { NULL, NULL };
     BpMethodArgs *args = g_steal_pointer(&job->args);
 
     bp_backup_op_get_progress(op, &p);
     /* A new job: the record of the previous one goes, as in libvirt. */
     g_object_set_data(G_OBJECT(job->dom), BP_BACKUP_COMPLETED_KEY, NULL);
-    bp_job_object_publish(&job->pub, daemon,
+    bp_job_object_publish(&job->pub, job->dom,
                           g_strdup_printf(BP_DBUS_JOB_PATH "/%" G_GINT64_FORMAT, p.backup_id),
                           bp_backup_op_is_pull(op) ? "backup-pull" : "backup-push",
-                          bp_daemon_domain_get_path(job->dom), (const char *const *) disks,
-                          p.start_time);
+                          (const char *const *) disks, p.start_time, args->caller_uid);
     g_signal_connect(job->pub.iface, "handle-cancel", G_CALLBACK(bp_backup_handle_cancel), job);
     g_signal_connect(job->pub.iface, "handle-finish", G_CALLBACK(bp_backup_handle_finish), job);
-    jobs[0] = job->pub.path;
-    bp_domain_set_jobs(bp_daemon_domain_get_iface(job->dom), jobs);
     bp_job_object_start_ticks(&job->pub, bp_backup_job_tick, job);
     bp_log_domain(G_LOG_LEVEL_MESSAGE, bp_daemon_domain_get_name(job->dom),
                   "backup %" G_GINT64_FORMAT " started", p.backup_id);
@@ -226,10 +222,8 @@ bp_backup_done_cb(GObject *source G_GNUC_UNUSED, GAsyncResult *result, gpointer 
 {
     BpBackupJob *job = data;
     BpDaemonDomain *dom = job->dom;
-    BpDaemon *daemon = bp_daemon_domain_get_daemon(dom);
     g_autoptr(GError) err = NULL;
     GVariantBuilder b;
-    const char *none[] = { NULL };
     gint64 id;
     BpBackupProgress p = { 0 };
     g_auto(GStrv) fallback = NULL;
@@ -287,8 +281,7 @@ bp_backup_done_cb(GObject *source G_GNUC_UNUSED, GAsyncResult *result, gpointer 
                   bp_daemon_domain_get_name(dom), "backup %" G_GINT64_FORMAT " %s%s%s",
                   id > 0 ? id : p.backup_id, err ? "failed: " : "completed",
                   err ? err->message : "", "");
-    bp_job_object_complete(&job->pub, daemon, err);
-    bp_domain_set_jobs(bp_daemon_domain_get_iface(dom), none);
+    bp_job_object_complete(&job->pub, err);
     g_object_steal_data(G_OBJECT(dom), BP_BACKUP_KEY);
     bp_backup_job_free(job);
 }

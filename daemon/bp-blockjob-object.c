@@ -14,6 +14,7 @@
 
 #include "bp-blockjob-object.h"
 #include "bp-daemon.h"
+#include "bp-job-object.h"
 #include "bp-log.h"
 #include "jobs/bp-blockjob-ops.h"
 #include "util/bp-error.h"
@@ -108,25 +109,6 @@ bp_commit_obj_get(BpDaemonDomain *dom, const char *target)
 }
 
 
-/* Adds (@add) or removes @path in the domain's Jobs property. */
-static void
-bp_blockjob_set_domain_job(BpDaemonDomain *dom, const char *path, gboolean add)
-{
-    BpDomain *iface = bp_daemon_domain_get_iface(dom);
-    const char *const *old = bp_domain_get_jobs(iface);
-    g_autoptr(GPtrArray) jobs = g_ptr_array_new_with_free_func(g_free);
-
-    for (guint i = 0; old && old[i]; i++) {
-        if (!g_str_equal(old[i], path))
-            g_ptr_array_add(jobs, g_strdup(old[i]));
-    }
-    if (add)
-        g_ptr_array_add(jobs, g_strdup(path));
-    g_ptr_array_add(jobs, NULL);
-    bp_domain_set_jobs(iface, (const char *const *) jobs->pdata);
-}
-
-
 static gboolean
 bp_commit_obj_tick(gpointer data)
 {
@@ -143,24 +125,40 @@ bp_commit_obj_tick(gpointer data)
 }
 
 
-static gboolean
-bp_commit_handle_cancel(BpJob *iface G_GNUC_UNUSED, GDBusMethodInvocation *invocation,
-                        GVariant *options G_GNUC_UNUSED, gpointer user_data)
+static void
+bp_commit_cancel_authorized(BpMethodArgs *args)
 {
-    BpCommitObj *obj = user_data;
+    const char *path = g_dbus_method_invocation_get_object_path(args->invocation);
+    BpDaemonDomain *dom = BP_DAEMON_DOMAIN(args->target);
+    BpCommitObj *obj = bp_commit_obj_get(dom, args->arg);
     g_autoptr(GError) err = NULL;
 
-    if (!obj->job || !bp_block_job_end(obj->job, FALSE, &err)) {
+    /* The job may have ended while polkit decided: it is looked up again,
+     * by its disk, and must still be this object's. */
+    if (obj && g_strcmp0(obj->path, path) != 0)
+        obj = NULL;
+    if (!obj || !obj->job || !bp_block_job_end(obj->job, FALSE, &err)) {
         if (!err)
             err = g_error_new(BP_ERROR, BP_ERROR_OPERATION_INVALID,
                               _("the block job cannot be cancelled now"));
-        bp_method_invocation_fail(invocation, err);
-        return G_DBUS_METHOD_INVOCATION_HANDLED;
+        bp_method_fail(args, err);
+        return;
     }
     bp_job_set_state(obj->iface, "cancelling");
     bp_job_set_cancelable(obj->iface, FALSE);
-    g_dbus_method_invocation_return_value(invocation, NULL);
-    return G_DBUS_METHOD_INVOCATION_HANDLED;
+    bp_method_return(args, NULL);
+}
+
+
+static gboolean
+bp_commit_handle_cancel(BpJob *iface, GDBusMethodInvocation *invocation,
+                        GVariant *options, gpointer user_data)
+{
+    BpCommitObj *obj = user_data;
+
+    return bp_job_object_authorize_cancel(obj->dom, invocation, options, obj->target,
+                                          bp_job_get_started_by_uid(iface),
+                                          bp_commit_cancel_authorized);
 }
 
 
@@ -185,10 +183,11 @@ bp_commit_started(BpBlockJob *job, gpointer data)
     bp_job_set_state(obj->iface, "running");
     bp_job_set_start_time(obj->iface, info.start_time);
     bp_job_set_cancelable(obj->iface, TRUE);
+    bp_job_set_started_by_uid(obj->iface, args->caller_uid);
     g_signal_connect(obj->iface, "handle-cancel", G_CALLBACK(bp_commit_handle_cancel), obj);
     bp_object_skeleton_set_job(obj->object, obj->iface);
     g_dbus_object_manager_server_export(daemon->objman, G_DBUS_OBJECT_SKELETON(obj->object));
-    bp_blockjob_set_domain_job(obj->dom, obj->path, TRUE);
+    bp_daemon_domain_add_job(obj->dom, obj->path);
     bp_block_job_info_clear(&info);
     bp_commit_obj_tick(obj);
     obj->timer = g_timeout_add(250, bp_commit_obj_tick, obj);
@@ -257,7 +256,7 @@ bp_commit_done_cb(GObject *source G_GNUC_UNUSED, GAsyncResult *result, gpointer 
     g_dbus_interface_skeleton_flush(G_DBUS_INTERFACE_SKELETON(obj->iface));
     bp_job_emit_completed(obj->iface, ok, err ? err->message : "");
     g_dbus_object_manager_server_unexport(daemon->objman, obj->path);
-    bp_blockjob_set_domain_job(dom, obj->path, FALSE);
+    bp_daemon_domain_remove_job(dom, obj->path);
     for (guint i = 0; i < obj->waiters->len; i++) {
         BpMethodArgs *w = g_ptr_array_index(obj->waiters, i);
 

@@ -854,6 +854,43 @@ bp_daemon_domain_class_init(BpDaemonDomainClass *klass)
 }
 
 
+/* The domain's Jobs without @path, and with it at the end when @add. */
+static void
+bp_daemon_domain_update_jobs(BpDaemonDomain *dom, const char *path, gboolean add)
+{
+    const char *const *old = bp_domain_get_jobs(dom->iface);
+    g_autoptr(GPtrArray) jobs = g_ptr_array_new_with_free_func(g_free);
+    gboolean found = FALSE;
+
+    for (guint i = 0; old && old[i]; i++) {
+        if (g_str_equal(old[i], path))
+            found = TRUE;
+        else
+            g_ptr_array_add(jobs, g_strdup(old[i]));
+    }
+    if (found == add)
+        return;
+    if (add)
+        g_ptr_array_add(jobs, g_strdup(path));
+    g_ptr_array_add(jobs, NULL);
+    bp_domain_set_jobs(dom->iface, (const char *const *) jobs->pdata);
+}
+
+
+void
+bp_daemon_domain_add_job(BpDaemonDomain *dom, const char *path)
+{
+    bp_daemon_domain_update_jobs(dom, path, TRUE);
+}
+
+
+void
+bp_daemon_domain_remove_job(BpDaemonDomain *dom, const char *path)
+{
+    bp_daemon_domain_update_jobs(dom, path, FALSE);
+}
+
+
 gboolean
 bp_daemon_domain_authorize(BpDaemonDomain *dom, GDBusMethodInvocation *invocation,
                            GVariant *options, const char *arg, const BpMethodOption *allowed,

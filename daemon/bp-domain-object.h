@@ -79,6 +79,15 @@ BpBlockAccess *bp_daemon_domain_block_access(BpDaemonDomain *dom, GError **error
 char *bp_daemon_domain_checkpoint_path(const char *domain_path, const char *name);
 
 /*
+ * Adds @path to the domain's Jobs property (a running job of any kind:
+ * backup, restore, block job) or removes it; PropertiesChanged follows
+ * from the skeleton.  Adding a path already listed, or removing one that
+ * is not, changes nothing.
+ */
+void bp_daemon_domain_add_job(BpDaemonDomain *dom, const char *path);
+void bp_daemon_domain_remove_job(BpDaemonDomain *dom, const char *path);
+
+/*
  * The body of a "handle-*" handler of a method called on @dom (or on an
  * object of it): packs the call, with @arg (copied; NULL for none) as
  * args->arg, and hands it to bp_method_authorize() with @allowed,

@@ -4,26 +4,33 @@
 #include <config.h>
 
 #include "bp-daemon.h"
+#include "bp-domain-object.h"
 #include "bp-job-object.h"
 
 #define BP_JOB_TICK_MS 250
 
 
 void
-bp_job_object_publish(BpJobObject *job, BpDaemon *daemon, char *path, const char *operation,
-                      const char *domain_path, const char *const *disks, gint64 start_time)
+bp_job_object_publish(BpJobObject *job, BpDaemonDomain *dom, char *path,
+                      const char *operation, const char *const *disks,
+                      gint64 start_time, guint32 started_by_uid)
 {
+    BpDaemon *daemon = bp_daemon_domain_get_daemon(dom);
+
+    job->dom = g_object_ref(dom);
     job->path = path;
     job->object = bp_object_skeleton_new(job->path);
     job->iface = bp_job_skeleton_new();
     bp_job_set_operation(job->iface, operation);
-    bp_job_set_domain(job->iface, domain_path);
+    bp_job_set_domain(job->iface, bp_daemon_domain_get_path(dom));
     bp_job_set_disks(job->iface, disks);
     bp_job_set_state(job->iface, "running");
     bp_job_set_start_time(job->iface, start_time);
     bp_job_set_cancelable(job->iface, TRUE);
+    bp_job_set_started_by_uid(job->iface, started_by_uid);
     bp_object_skeleton_set_job(job->object, job->iface);
     g_dbus_object_manager_server_export(daemon->objman, G_DBUS_OBJECT_SKELETON(job->object));
+    bp_daemon_domain_add_job(dom, job->path);
 }
 
 
@@ -64,8 +71,9 @@ bp_job_object_cancelling(BpJobObject *job)
 
 
 void
-bp_job_object_complete(BpJobObject *job, BpDaemon *daemon, const GError *err)
+bp_job_object_complete(BpJobObject *job, const GError *err)
 {
+    BpDaemon *daemon = bp_daemon_domain_get_daemon(job->dom);
     gboolean cancelled = g_error_matches(err, G_IO_ERROR, G_IO_ERROR_CANCELLED);
 
     g_clear_handle_id(&job->timer, g_source_remove);
@@ -74,6 +82,23 @@ bp_job_object_complete(BpJobObject *job, BpDaemon *daemon, const GError *err)
     g_dbus_interface_skeleton_flush(G_DBUS_INTERFACE_SKELETON(job->iface));
     bp_job_emit_completed(job->iface, !err, err ? err->message : "");
     g_dbus_object_manager_server_unexport(daemon->objman, job->path);
+    bp_daemon_domain_remove_job(job->dom, job->path);
+}
+
+
+gboolean
+bp_job_object_authorize_cancel(BpDaemonDomain *dom, GDBusMethodInvocation *invocation,
+                               GVariant *options, const char *arg, guint32 starter_uid,
+                               BpMethodFunc func)
+{
+    static const BpMethodOption none[] = { { NULL, NULL } };
+    BpMethodArgs *args;
+
+    args = bp_method_args_new(bp_daemon_domain_get_daemon(dom), invocation, dom, options);
+    args->arg = g_strdup(arg);
+    args->starter_uid = starter_uid;
+    bp_method_authorize(args, none, BP_AUTH_MANAGE, func);
+    return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
 
@@ -86,4 +111,5 @@ bp_job_object_clear(BpJobObject *job, gpointer handler_data)
     g_clear_object(&job->iface);
     g_clear_object(&job->object);
     g_clear_pointer(&job->path, g_free);
+    g_clear_object(&job->dom);
 }

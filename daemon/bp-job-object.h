@@ -11,13 +11,15 @@
 
 #include <gio/gio.h>
 
+#include "bp-method.h"
 #include "dbus/bp-dbus-generated.h"
 
 G_BEGIN_DECLS
 
-typedef struct _BpDaemon BpDaemon;
+typedef struct _BpDaemonDomain BpDaemonDomain;
 
 typedef struct {
+    BpDaemonDomain *dom;        /* a reference, once published */
     char *path;                 /* NULL until published */
     BpObjectSkeleton *object;
     BpJob *iface;
@@ -27,17 +29,18 @@ typedef struct {
 } BpJobObject;
 
 /*
- * Exports the Job object @path (taken) on @daemon's object manager: the
- * @operation ("backup-push", "restore", ...) of the domain at
- * @domain_path on @disks (NULL-terminated), State "running", Cancelable,
- * StartTime @start_time (µs since the epoch).  Handlers are connected by
- * the caller on @job->iface.  Then calls @tick (with @data) at once and
+ * Exports the Job object @path (taken) on the daemon's object manager:
+ * the @operation ("backup-push", "restore", ...) of @dom on @disks
+ * (NULL-terminated), State "running", Cancelable, StartTime @start_time
+ * (µs since the epoch), StartedByUID @started_by_uid; and adds it to the
+ * domain's Jobs.  Handlers are connected by the caller on @job->iface.
+ * bp_job_object_start_ticks() then calls @tick (with @data) at once and
  * every 250 ms until bp_job_object_complete() or _clear(); @tick should
  * call bp_job_object_progress() and return G_SOURCE_CONTINUE.
  */
-void bp_job_object_publish(BpJobObject *job, BpDaemon *daemon, char *path,
-                           const char *operation, const char *domain_path,
-                           const char *const *disks, gint64 start_time);
+void bp_job_object_publish(BpJobObject *job, BpDaemonDomain *dom, char *path,
+                           const char *operation, const char *const *disks,
+                           gint64 start_time, guint32 started_by_uid);
 void bp_job_object_start_ticks(BpJobObject *job, GSourceFunc tick, gpointer data);
 
 /* Sets BytesProcessed and BytesTotal, and Rate and ExpectedEndTime from
@@ -51,10 +54,24 @@ void bp_job_object_cancelling(BpJobObject *job);
 /*
  * The operation ended (successfully when @err is NULL): stops the ticks,
  * sets State (completed, cancelled for G_IO_ERROR_CANCELLED, failed) and
- * Cancelable false, flushes, emits Completed(success, message) and
- * unexports the object.  The members stay until bp_job_object_clear().
+ * Cancelable false, flushes, emits Completed(success, message), unexports
+ * the object and removes it from the domain's Jobs.  The members stay
+ * until bp_job_object_clear().
  */
-void bp_job_object_complete(BpJobObject *job, BpDaemon *daemon, const GError *err);
+void bp_job_object_complete(BpJobObject *job, const GError *err);
+
+/*
+ * The body of a Job's "handle-cancel" handler: authorises the call on
+ * @dom for org.blkpoint.manage, or org.blkpoint.read when the caller is
+ * @starter_uid (the job's StartedByUID), with only the common options,
+ * then calls @func with @arg (copied; may be NULL) as args->arg.  Returns
+ * G_DBUS_METHOD_INVOCATION_HANDLED.
+ */
+gboolean bp_job_object_authorize_cancel(BpDaemonDomain *dom,
+                                        GDBusMethodInvocation *invocation,
+                                        GVariant *options, const char *arg,
+                                        guint32 starter_uid,
+                                        BpMethodFunc func);
 
 /* Stops the ticks, disconnects the handlers whose data is
  * @handler_data, and frees the members (not @job itself). */

@@ -21,6 +21,8 @@ bp_method_args_new(BpDaemon *daemon, GDBusMethodInvocation *invocation,
     args->daemon = daemon;
     args->invocation = invocation;
     args->target = target ? g_object_ref(target) : NULL;
+    args->starter_uid = BP_AUTH_NO_UID;
+    args->caller_uid = BP_AUTH_NO_UID;
     args->options = options ? g_variant_ref(options) : g_variant_ref_sink(g_variant_new("a{sv}", NULL));
     return args;
 }
@@ -113,11 +115,13 @@ bp_method_pending_free(gpointer data)
 
 
 static void
-bp_method_authorized(GDBusMethodInvocation *invocation G_GNUC_UNUSED, gpointer data)
+bp_method_authorized(GDBusMethodInvocation *invocation G_GNUC_UNUSED, guint32 caller_uid,
+                     gpointer data)
 {
     BpMethodPending *pending = data;
     BpMethodArgs *args = g_steal_pointer(&pending->args);
 
+    args->caller_uid = caller_uid;
     if (bp_method_refuse_if_stopping(args))
         return;
     pending->func(args);
@@ -140,7 +144,7 @@ bp_method_authorize(BpMethodArgs *args, const BpMethodOption *allowed,
     pending = g_new0(BpMethodPending, 1);
     pending->args = args;
     pending->func = func;
-    bp_auth_check(args->daemon->auth, args->invocation, action,
+    bp_auth_check(args->daemon->auth, args->invocation, action, args->starter_uid,
                   !bp_method_option_bool(args, BP_OPTION_NO_INTERACTION),
                   bp_method_authorized, pending, bp_method_pending_free);
 }

@@ -32,6 +32,8 @@ typedef struct {
     GVariant *options;          /* a{sv}, checked */
     char *arg;                  /* the method's string argument, if any */
     gboolean flag;              /* the method's boolean argument, if any */
+    guint32 starter_uid;        /* who started the job called, or BP_AUTH_NO_UID */
+    guint32 caller_uid;         /* the caller's UID, once authorised */
 } BpMethodArgs;
 
 typedef void (*BpMethodFunc)(BpMethodArgs *args);
@@ -42,7 +44,9 @@ BpMethodArgs *bp_method_args_new(BpDaemon *daemon, GDBusMethodInvocation *invoca
 /*
  * Checks the options against @allowed (terminated by a { NULL } entry;
  * "auth.no_user_interaction" is always accepted), refuses the call while
- * the daemon stops, authorises the caller for @action, and then calls
+ * the daemon stops, authorises the caller for @action (read suffices for
+ * the user args->starter_uid, see bp_auth_action_for_caller()), sets
+ * args->caller_uid, and then calls
  * @func with @args (which it then owns).  Any refusal answers the call
  * (InvalidArgument, Failed, AccessDenied) and frees @args.
  */

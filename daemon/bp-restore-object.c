@@ -32,7 +32,6 @@ static const BpMethodOption bp_options_restore[] = {
     { "backup", "t" }, { "checkpoint", "s" }, { "format", "s" },
     { "reuse-external", "b" }, { NULL, NULL }
 };
-static const BpMethodOption bp_options_none[] = { { NULL, NULL } };
 
 /* Restores get their own numbers: their paths must not meet backups'. */
 static guint bp_restore_serial;
@@ -70,7 +69,6 @@ static void
 bp_restore_done_cb(GObject *source G_GNUC_UNUSED, GAsyncResult *result, gpointer data)
 {
     BpRestoreJob *job = data;
-    BpDaemon *daemon = bp_daemon_domain_get_daemon(job->dom);
     g_autoptr(GError) err = NULL;
 
     bp_restore_job_tick(job);
@@ -79,7 +77,7 @@ bp_restore_done_cb(GObject *source G_GNUC_UNUSED, GAsyncResult *result, gpointer
     bp_log_domain(err ? G_LOG_LEVEL_WARNING : G_LOG_LEVEL_MESSAGE,
                   bp_daemon_domain_get_name(job->dom), "restore into %s %s%s", job->target,
                   err ? "failed: " : "completed", err ? err->message : "");
-    bp_job_object_complete(&job->pub, daemon, err);
+    bp_job_object_complete(&job->pub, err);
     bp_restore_job_free(job);
 }
 
@@ -109,8 +107,9 @@ bp_restore_handle_cancel(BpJob *iface G_GNUC_UNUSED, GDBusMethodInvocation *invo
 
     /* The job may end while polkit decides: the authorised part looks
      * it up again by path. */
-    return bp_daemon_domain_authorize(job->dom, invocation, options, NULL, bp_options_none,
-                                      BP_AUTH_MANAGE, bp_restore_cancel_authorized);
+    return bp_job_object_authorize_cancel(job->dom, invocation, options, NULL,
+                                          bp_job_get_started_by_uid(job->pub.iface),
+                                          bp_restore_cancel_authorized);
 }
 
 
@@ -160,9 +159,9 @@ bp_restore_authorized(BpMethodArgs *args)
     }
 
     disks[0] = disk;
-    bp_job_object_publish(&job->pub, daemon,
+    bp_job_object_publish(&job->pub, dom,
                           g_strdup_printf(BP_DBUS_RESTORE_PATH "%u", ++bp_restore_serial),
-                          "restore", bp_daemon_domain_get_path(dom), disks, g_get_real_time());
+                          "restore", disks, g_get_real_time(), args->caller_uid);
     if (!bp_restore_jobs)
         bp_restore_jobs = g_hash_table_new(g_str_hash, g_str_equal);
     g_hash_table_insert(bp_restore_jobs, job->pub.path, job);
