@@ -1,0 +1,161 @@
+#!/bin/sh
+# Job objects of every kind on one domain, over D-Bus on a private bus:
+# blkpointd from the build tree, a real qemu-storage-daemon, vda a qcow2
+# overlay over a base, vdb a plain qcow2.  Backups are throttled
+# (BP_TEST_BACKUP_SPEED), restores run through a qemu-img wrapper that
+# waits 3 s before converting, and the block commit is an active commit
+# with a bandwidth limit (it stays until cancelled), so that they overlap.
+#
+#   a full backup: its Job's StartedByUID is `id -u`, the domain's Jobs
+#   lists it while it runs and is empty after; then a second backup and a
+#   restore at once (a backup and a block commit exclude each other): Jobs
+#   lists both, each leaves when it ended, the restore wrote the backup; then an active commit and another restore at once:
+#   Jobs lists both, the commit stays until Job.Cancel (by its starter);
+#   every Job's StartedByUID is `id -u`; PropertiesChanged for Jobs seen
+#   (gdbus monitor) with the restore and the commit in it, and the final
+#   empty list.  (Run as root, StartedByUID 0 cannot tell the recorded
+#   UID from the old constant; tests/test-daemon-auth.c covers the rule.)
+
+set -u
+
+top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
+top_builddir=${top_builddir:-$top_srcdir}
+. "$top_srcdir/tests/daemon-testlib.sh"
+
+dt_session_setup qemu-io
+
+root=/org/blkpoint/Blkpoint1
+D=org.blkpoint.Blkpoint1.Domain
+J=org.blkpoint.Blkpoint1.Job
+dom=$root/domain/jb
+dir=$dt_tmp/jb
+sock=$dt_tmp/run/jb/nbd.sock
+uid=$(id -u)
+none="(<@ao []>,)"
+M=1048576
+
+mkdir -p "$dir"
+cat > "$dt_tmp/slow-qemu-img" <<EOF
+#!/bin/sh
+[ "\$1" = convert ] && sleep 3
+exec "$QEMU_IMG" "\$@"
+EOF
+chmod +x "$dt_tmp/slow-qemu-img"
+printf '[qemu]\nqemu_img = %s\n' "$dt_tmp/slow-qemu-img" > "$dt_tmp/blkpointd.conf"
+BP_TEST_BACKUP_SPEED=$((4 * M))
+export BP_TEST_BACKUP_SPEED
+
+dt_start_daemon "$log" $dargs --config "$dt_tmp/blkpointd.conf" || dt_finish
+gdbus monitor --session --dest org.blkpoint.Blkpoint1 > "$dt_tmp/monitor" 2>&1 &
+mon=$!
+dt_track $mon
+
+"$QEMU_IMG" create -q -f qcow2 "$dir/base.qcow2" 16M || exit 99
+"$QEMU_IMG" create -q -f qcow2 -b "$dir/base.qcow2" -F qcow2 "$dir/vda.qcow2" 16M || exit 99
+"$QEMU_IMG" create -q -f qcow2 "$dir/vdb.qcow2" 16M || exit 99
+x="<domain><name>jb</name><runtime type='storage'/><devices>"
+x="$x<disk type='file'><driver type='qcow2'/><source file='$dir/vda.qcow2'/>"
+x="$x<backingStore type='file'><format type='qcow2'/><source file='$dir/base.qcow2'/>"
+x="$x<backingStore/></backingStore><target dev='vda'/></disk>"
+x="$x<disk type='file'><driver type='qcow2'/><source file='$dir/vdb.qcow2'/>"
+x="$x<target dev='vdb'/></disk></devices></domain>"
+r=$(dt_call --object-path $root --method org.blkpoint.Blkpoint1.Manager.DefineDomain "$x" '{}')
+[ "$r" = "(objectpath '$dom',)" ] || { dt_fail "define: $r"; dt_finish; }
+dt_domain_start jb
+dt_nbd_write "$sock" vda 0 $((4 * M)) 0xa1
+dt_nbd_write "$sock" vdb 0 $((12 * M)) 0xb1
+
+# jobpath ANSWER: the object path of a (objectpath '...',) answer.
+jobpath() { echo "$1" | sed -n "s/^(objectpath '\(.*\)',)$/\1/p"; }
+# has_job PATH: the domain's Jobs lists PATH now.
+has_job() { case $(dt_prop $dom Domain Jobs) in *"'$1'"*) return 0 ;; esac; return 1; }
+# wait_gone PATH: up to 20 s for Jobs to drop PATH.
+wait_gone() {
+    for _i in $(seq 1 400); do
+        has_job "$1" || return 0
+        sleep 0.05
+    done
+    return 1
+}
+started_by() {
+    r=$(dt_prop "$2" Job StartedByUID)
+    [ "$r" = "(<uint32 $uid>,)" ] && dt_pass "$1: StartedByUID is $uid" ||
+        dt_fail "$1: StartedByUID $r, not $uid"
+}
+
+# A full backup alone.
+r=$(dt_call --object-path $dom --method $D.BackupBegin "" \
+        "<domaincheckpoint><name>c1</name></domaincheckpoint>" '{}')
+b1=$(jobpath "$r")
+[ -n "$b1" ] || { dt_fail "BackupBegin: $r"; dt_finish; }
+started_by backup "$b1"
+r=$(dt_prop $dom Domain Jobs)
+[ "$r" = "(<[objectpath '$b1']>,)" ] && dt_pass "Jobs lists the running backup" ||
+    dt_fail "Jobs while the backup runs: $r"
+dt_wait_job_end $dom "{'completed': <true>}" 400
+case $info in *"'success': <true>"*) ;; *) dt_fail "backup 1: $info" ;; esac
+[ "$(dt_prop $dom Domain Jobs)" = "$none" ] && dt_pass "Jobs empty once the backup ended" ||
+    dt_fail "Jobs after the backup: $(dt_prop $dom Domain Jobs)"
+
+# A second backup (vdb only) and a restore at once.
+dt_nbd_write "$sock" vdb $((12 * M)) $((4 * M)) 0xb2
+r=$(dt_call --object-path $dom --method $D.BackupBegin \
+        "<domainbackup><disks><disk name='vda' backup='no'/><disk name='vdb' type='file'><target file='$dir/vdb.full2'/></disk></disks></domainbackup>" "" '{}')
+b2=$(jobpath "$r")
+[ -n "$b2" ] || dt_fail "second BackupBegin: $r"
+r=$(dt_call --object-path $dom --method $D.Restore vdb "$dir/vdb.restored" \
+        "{'checkpoint': <'c1'>}")
+rs=$(jobpath "$r")
+case $rs in $root/job/restore_*) ;; *) dt_fail "Restore: $r" ;; esac
+r=$(dt_prop $dom Domain Jobs)
+case $r in
+    *"'$b2'"*"'$rs'"*) dt_pass "Jobs lists the backup and the restore: $r" ;;
+    *) dt_fail "Jobs with a backup and a restore running: $r" ;;
+esac
+started_by restore "$rs"
+started_by "second backup" "$b2"
+dt_wait_job_end $dom "{'completed': <true>}" 400
+case $info in *"'success': <true>"*) ;; *) dt_fail "backup 2: $info" ;; esac
+wait_gone "$b2" && dt_pass "the backup left Jobs when it ended" || dt_fail "backup still in Jobs"
+wait_gone "$rs" && dt_pass "the restore left Jobs when it ended" || dt_fail "restore still in Jobs"
+"$QEMU_IMG" compare -q "$dir/vdb.restored" "$dir/vdb.qcow2.c1" &&
+    dt_pass "the restore wrote the backup" || dt_fail "restored vdb differs from its backup"
+
+# An active commit (bandwidth-limited; it waits in "ready" for an end)
+# and another restore at once.
+r=$(dt_call --object-path $dom --method $D.BlockCommit vda \
+        "{'active': <true>, 'bandwidth': <uint64 $M>}")
+bc=$(jobpath "$r")
+[ -n "$bc" ] || { dt_fail "BlockCommit: $r"; dt_finish; }
+r=$(dt_call --object-path $dom --method $D.Restore vdb "$dir/vdb.restored2" \
+        "{'checkpoint': <'c1'>}")
+rs2=$(jobpath "$r")
+case $rs2 in $root/job/restore_*) ;; *) dt_fail "Restore: $r" ;; esac
+r=$(dt_prop $dom Domain Jobs)
+case $r in
+    *"'$bc'"*"'$rs2'"*) dt_pass "Jobs lists the commit and the restore: $r" ;;
+    *) dt_fail "Jobs with a commit and a restore running: $r" ;;
+esac
+started_by blockcommit "$bc"
+wait_gone "$rs2" && dt_pass "the second restore left Jobs when it ended" ||
+    dt_fail "second restore still in Jobs"
+has_job "$bc" && dt_pass "the commit stays in Jobs after the restore ended" ||
+    dt_fail "commit missing from Jobs: $(dt_prop $dom Domain Jobs)"
+r=$(dt_call --object-path "$bc" --method $J.Cancel '{}')
+[ "$r" = "()" ] && dt_pass "Job.Cancel of the commit by its starter" || dt_fail "Cancel: $r"
+dt_wait_prop $dom Domain Jobs "$none" && dt_pass "Jobs empty once every job ended" ||
+    dt_fail "Jobs at the end: $(dt_prop $dom Domain Jobs)"
+
+sleep 0.3
+kill $mon 2>/dev/null
+wait $mon 2>/dev/null
+pc=$(grep "^$dom: org.freedesktop.DBus.Properties.PropertiesChanged" "$dt_tmp/monitor" | grep "'Jobs'")
+echo "$pc" | grep -q "'$rs'" && echo "$pc" | grep -q "'$bc'" &&
+    dt_pass "PropertiesChanged for Jobs with the restore and the commit" ||
+    dt_fail "PropertiesChanged of Jobs: $pc"
+echo "$pc" | tail -n 1 | grep -q "'Jobs': <@ao \[\]>" &&
+    dt_pass "the last PropertiesChanged of Jobs is the empty list" ||
+    dt_fail "last PropertiesChanged of Jobs: $(echo "$pc" | tail -n 1)"
+
+r=$(dt_call --object-path $dom --method $D.Destroy '{}')
+dt_finish
