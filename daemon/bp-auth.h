@@ -10,7 +10,8 @@
  *   calls org.freedesktop.PolicyKit1.Authority.CheckAuthorization itself
  *   (no polkit library), with the caller's bus name as subject and the
  *   action org.blkpoint.manage (methods that change something) or
- *   org.blkpoint.read (methods that only read).
+ *   org.blkpoint.read (methods that only read).  Job.Cancel asks for
+ *   org.blkpoint.read only when the caller started the job.
  * - When polkit cannot be asked (not installed, not running, an error),
  *   such callers are refused for both actions: fail closed.  polkit's
  *   defaults let only a user with an active local session read, and only

@@ -9,8 +9,9 @@
 #   a full backup: its Job's StartedByUID is `id -u`, the domain's Jobs
 #   lists it while it runs and is empty after; then a second backup and a
 #   restore at once (a backup and a block commit exclude each other): Jobs
-#   lists both, each leaves when it ended, the restore wrote the backup; then an active commit and another restore at once:
-#   Jobs lists both, the commit stays until Job.Cancel (by its starter);
+#   lists both, each leaves when it ended, the restore wrote the backup;
+#   then an active commit and another restore at once: Jobs lists both,
+#   the commit stays until Job.Cancel (by its starter);
 #   every Job's StartedByUID is `id -u`; PropertiesChanged for Jobs seen
 #   (gdbus monitor) with the restore and the commit in it, and the final
 #   empty list.  (Run as root, StartedByUID 0 cannot tell the recorded
