@@ -14,8 +14,11 @@
 #   the commit stays until Job.Cancel (by its starter);
 #   every Job's StartedByUID is `id -u`; PropertiesChanged for Jobs seen
 #   (gdbus monitor) with the restore and the commit in it, and the final
-#   empty list.  (Run as root, StartedByUID 0 cannot tell the recorded
-#   UID from the old constant; tests/test-daemon-auth.c covers the rule.)
+#   empty list.  Then, as root with setpriv: a session daemon of user
+#   nobody, whose offline backup says StartedByUID 65534 (run as root,
+#   0 could not tell the recorded UID from the old constant) and which it
+#   cancels.  The read-for-the-starter rule itself needs polkit on the
+#   system bus: tests/test-daemon-auth.c covers its decision.
 
 set -u
 
@@ -159,4 +162,45 @@ echo "$pc" | tail -n 1 | grep -q "'Jobs': <@ao \[\]>" &&
     dt_fail "last PropertiesChanged of Jobs: $(echo "$pc" | tail -n 1)"
 
 r=$(dt_call --object-path $dom --method $D.Destroy '{}')
+
+# Run as root, the UIDs above are 0, which is also what StartedByUID said
+# before it was recorded.  So, when root and setpriv are there: a session
+# daemon of user nobody (65534), a shut-off domain of that user, and an
+# offline backup started by it must say 65534, and it may cancel it.
+if [ "$uid" != 0 ] || ! dt_have setpriv; then
+    echo "skipped: StartedByUID of another user (needs root and setpriv)"
+    dt_finish
+fi
+nobody="setpriv --reuid=65534 --regid=65534 --clear-groups"
+dt_stop_daemon
+dt_wait_name absent || dt_fail "the root daemon did not leave the bus"
+chmod 711 "$dt_tmp"
+nb=$dt_tmp/nb
+mkdir -p "$nb"
+chown 65534:65534 "$nb"
+$nobody "$QEMU_IMG" create -q -f qcow2 "$nb/vda.qcow2" 16M || exit 99
+$nobody "$QEMU_IMG" create -q -f qcow2 "$nb/vdb.qcow2" 16M || exit 99
+$nobody qemu-io -f qcow2 "$nb/vda.qcow2" -c "write -P 0xc1 0 $((8 * M))" >/dev/null || exit 99
+HOME=$nb XDG_CONFIG_HOME=$nb/config $nobody "$blkpointd" --session --state-dir "$nb/state" --runtime-dir "$nb/run" \
+    2>>"$dt_tmp/nobody.log" &
+dt_daemon_pid=$!
+dt_track $dt_daemon_pid
+dt_wait_name present || { dt_fail "blkpointd as nobody"; cat "$dt_tmp/nobody.log"; dt_finish; }
+nb_call() { $nobody gdbus call --session --dest org.blkpoint.Blkpoint1 "$@" 2>&1; }
+x="<domain><name>nb</name><devices>"
+for d in vda vdb; do
+    x="$x<disk type='file'><driver type='qcow2'/><source file='$nb/$d.qcow2'/>"
+    x="$x<target dev='$d'/></disk>"
+done
+x="$x</devices></domain>"
+r=$(nb_call --object-path $root --method org.blkpoint.Blkpoint1.Manager.DefineDomain "$x" '{}')
+[ "$r" = "(objectpath '$root/domain/nb',)" ] || { dt_fail "define as nobody: $r"; dt_finish; }
+r=$(nb_call --object-path $root/domain/nb --method $D.BackupBegin "" "" '{}')
+b=$(jobpath "$r")
+[ -n "$b" ] || { dt_fail "BackupBegin as nobody: $r"; dt_finish; }
+r=$(nb_call --object-path "$b" --method org.freedesktop.DBus.Properties.Get $J StartedByUID)
+[ "$r" = "(<uint32 65534>,)" ] && dt_pass "a backup started by nobody: StartedByUID 65534" ||
+    dt_fail "StartedByUID of nobody's backup: $r"
+r=$(nb_call --object-path "$b" --method $J.Cancel '{}')
+[ "$r" = "()" ] && dt_pass "nobody cancels its own backup" || dt_fail "Cancel as nobody: $r"
 dt_finish
