@@ -5,11 +5,20 @@
  * Waiting (--wait, --pivot, --keep-overlay) polls GetBlockJobInfo() twice
  * a second and listens for the Job object's Completed signal, which says
  * whether the commit succeeded.
+ *
+ * As virsh, a SIGINT while waiting aborts the block job (BlockJobAbort,
+ * asynchronous with --async) and ends with "Commit aborted" or "Pull
+ * aborted".  The handler is installed before the call that creates the
+ * job: a ^C during that call aborts the job as soon as it is known
+ * instead of killing the client and leaving the job running unwatched.
  */
 #include <config.h>
 
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
+
+#include <glib-unix.h>
 
 #include "blkpoint-blockjob.h"
 #include "util/bp-error.h"
@@ -86,7 +95,11 @@ typedef struct {
     gint64 deadline;            /* --timeout: µs, monotonic; 0 = none */
     gboolean async;
     GMainLoop *loop;
+    guint poll_id;
+    gboolean done;              /* the wait has its result */
     guint sub;
+    guint sigint_id;            /* with --wait: SIGINT aborts the job */
+    gboolean interrupted;
     GHashTable *ended;          /* job path -> message, "" = success;
                                  * failures are prefixed with "!" */
     BpWaitResult result;
@@ -109,10 +122,27 @@ bp_wait_completed_cb(GDBusConnection *bus G_GNUC_UNUSED, const char *sender G_GN
 }
 
 
+static gboolean bp_wait_poll_cb(gpointer data);
+
+
+/* SIGINT: remembered, and while the wait runs the job is aborted at once
+ * (bp_wait_poll_cb does it). */
+static gboolean
+bp_wait_sigint_cb(gpointer data)
+{
+    BpWait *w = data;
+
+    w->interrupted = TRUE;
+    if (w->loop)
+        bp_wait_poll_cb(w);
+    return G_SOURCE_CONTINUE;
+}
+
+
 /* Listens for Completed signals from now on: a job may end before its
- * path is known. */
+ * path is known.  With @blocking, SIGINT is caught from now on too. */
 static void
-bp_wait_init(BpWait *w, BpCtl *ctl, BpDomain *dom, const char *disk)
+bp_wait_init(BpWait *w, BpCtl *ctl, BpDomain *dom, const char *disk, gboolean blocking)
 {
     w->dom = dom;
     w->path = disk;
@@ -121,6 +151,8 @@ bp_wait_init(BpWait *w, BpCtl *ctl, BpDomain *dom, const char *disk)
                                                 "Completed", NULL, NULL,
                                                 G_DBUS_SIGNAL_FLAGS_NONE,
                                                 bp_wait_completed_cb, w, NULL);
+    if (blocking)
+        w->sigint_id = g_unix_signal_add(SIGINT, bp_wait_sigint_cb, w);
 }
 
 
@@ -128,61 +160,72 @@ static void
 bp_wait_clear(BpWait *w, BpCtl *ctl)
 {
     g_dbus_connection_signal_unsubscribe(ctl->bus, w->sub);
+    g_clear_handle_id(&w->sigint_id, g_source_remove);
     g_clear_pointer(&w->ended, g_hash_table_unref);
     g_clear_pointer(&w->job, g_free);
 }
 
 
+static void
+bp_wait_end(BpWait *w, BpWaitResult result)
+{
+    w->result = result;
+    w->done = TRUE;
+    g_main_loop_quit(w->loop);
+}
+
+
+/* One look at the job (from the timer, the first look, or SIGINT): ends
+ * the wait when the job ended, is ready (@active), ran out of time or
+ * was interrupted (both abort it).  Does nothing once the wait has its
+ * result; the caller removes the timer. */
 static gboolean
 bp_wait_poll_cb(gpointer data)
 {
     BpWait *w = data;
     g_autoptr(GVariant) info = NULL;
-    const char *ended = g_hash_table_lookup(w->ended, w->job);
+    const char *ended;
     guint64 cur = 0, end = 0;
     gboolean ready = FALSE;
 
-    if (ended) {
-        w->result = *ended ? BP_WAIT_FAILED : BP_WAIT_COMPLETED;
+    if (w->done)
+        return G_SOURCE_CONTINUE;
+    if ((ended = g_hash_table_lookup(w->ended, w->job))) {
         if (*ended)
             w->error = g_error_new(BP_ERROR, BP_ERROR_QEMU, "%s", ended + 1);
-        g_main_loop_quit(w->loop);
-        return G_SOURCE_REMOVE;
+        bp_wait_end(w, *ended ? BP_WAIT_FAILED : BP_WAIT_COMPLETED);
+        return G_SOURCE_CONTINUE;
     }
     if (!bp_domain_call_get_block_job_info_sync(w->dom, w->path,
                                                 g_variant_new("a{sv}", NULL),
                                                 G_DBUS_CALL_FLAGS_NONE, -1, &info,
                                                 NULL, &w->error)) {
-        w->result = BP_WAIT_FAILED;
-        g_main_loop_quit(w->loop);
-        return G_SOURCE_REMOVE;
+        bp_wait_end(w, BP_WAIT_FAILED);
+        return G_SOURCE_CONTINUE;
     }
     /* Gone: its Completed signal (on its way) says how it ended. */
     if (!g_variant_lookup(info, "end", "t", &end))
         return G_SOURCE_CONTINUE;
-    if (w->deadline && g_get_monotonic_time() > w->deadline) {
+    if (w->interrupted || (w->deadline && g_get_monotonic_time() > w->deadline)) {
         GVariantDict opts;
+        BpWaitResult result = BP_WAIT_CANCELED;
 
         g_variant_dict_init(&opts, NULL);
         if (w->async)
             g_variant_dict_insert(&opts, "async", "b", TRUE);
-        w->result = BP_WAIT_CANCELED;
         if (!bp_domain_call_block_job_abort_sync(w->dom, w->path, g_variant_dict_end(&opts),
                                                  G_DBUS_CALL_FLAGS_NONE, G_MAXINT, NULL,
                                                  &w->error))
-            w->result = BP_WAIT_FAILED;
-        g_main_loop_quit(w->loop);
-        return G_SOURCE_REMOVE;
+            result = BP_WAIT_FAILED;
+        bp_wait_end(w, result);
+        return G_SOURCE_CONTINUE;
     }
     g_variant_lookup(info, "cur", "t", &cur);
     g_variant_lookup(info, "ready", "b", &ready);
     if (w->verbose && end)
         bp_blockjob_progress(w->label, end - MIN(cur, end), end);
-    if (w->active && ready) {
-        w->result = BP_WAIT_READY;
-        g_main_loop_quit(w->loop);
-        return G_SOURCE_REMOVE;
-    }
+    if (w->active && ready)
+        bp_wait_end(w, BP_WAIT_READY);
     return G_SOURCE_CONTINUE;
 }
 
@@ -197,11 +240,16 @@ bp_blockjob_wait(BpWait *w, const char *job_path, const char *label, gboolean ve
     w->verbose = verbose;
     w->active = active;
     w->loop = g_main_loop_new(NULL, FALSE);
-    g_timeout_add(BP_BLOCKJOB_POLL_MS, bp_wait_poll_cb, w);
-    if (bp_wait_poll_cb(w) == G_SOURCE_CONTINUE)
+    w->poll_id = g_timeout_add(BP_BLOCKJOB_POLL_MS, bp_wait_poll_cb, w);
+    /* Dispatch what came with the reply (a SIGINT during the creating
+     * call, a fast job's Completed), then look at once. */
+    while (!w->done && g_main_context_iteration(NULL, FALSE))
+        ;
+    bp_wait_poll_cb(w);
+    /* A quit before the loop runs is lost: run only without a result. */
+    if (!w->done)
         g_main_loop_run(w->loop);
-    /* Still attached unless the poll that ended the wait came from it. */
-    g_source_remove_by_user_data(w);
+    g_clear_handle_id(&w->poll_id, g_source_remove);
     g_clear_pointer(&w->loop, g_main_loop_unref);
     if (verbose && (w->result == BP_WAIT_READY || w->result == BP_WAIT_COMPLETED))
         bp_blockjob_progress(label, 0, 1);
@@ -323,7 +371,7 @@ bp_cmd_blockcommit(BpCtl *ctl, const BpCmd *cmd, GError **error)
         g_variant_dict_insert(&opts, "base", "s", base);
     if (bandwidth)
         g_variant_dict_insert(&opts, "bandwidth", "t", bandwidth);
-    bp_wait_init(&w, ctl, dom, path);
+    bp_wait_init(&w, ctl, dom, path, blocking);
     if (!bp_domain_call_block_commit_sync(dom, path, bp_ctl_options(ctl, &opts),
                                           bp_ctl_call_flags(ctl), BP_CALL_TIMEOUT_LONG,
                                           &job, NULL, error)) {
@@ -354,8 +402,11 @@ bp_cmd_blockcommit(BpCtl *ctl, const BpCmd *cmd, GError **error)
     res = bp_blockjob_wait(&w, job, _("Block commit"), verbose, active, error);
     bp_wait_clear(&w, ctl);
     if (res == BP_WAIT_CANCELED) {
-        bp_ctl_print_extra(ctl, "\n%s\n", _("Commit aborted"));
-        if (error && !*error)
+        bp_ctl_print_extra(ctl, "\n%s", _("Commit aborted"));
+        if (error && !*error && w.interrupted)
+            g_set_error(error, BP_ERROR, BP_ERROR_CANCELLED,
+                        _("the commit of disk %s was interrupted"), path);
+        else if (error && !*error)
             g_set_error(error, BP_ERROR, BP_ERROR_OPERATION_INVALID,
                         _("the commit of disk %s did not end within %s seconds"),
                         path, timeout);
@@ -461,7 +512,7 @@ bp_cmd_blockpull(BpCtl *ctl, const BpCmd *cmd, GError **error)
         g_variant_dict_insert(&opts, "base", "s", base);
     if (bandwidth)
         g_variant_dict_insert(&opts, "bandwidth", "t", bandwidth);
-    bp_wait_init(&w, ctl, dom, path);
+    bp_wait_init(&w, ctl, dom, path, blocking);
     if (!bp_domain_call_block_pull_sync(dom, path, bp_ctl_options(ctl, &opts),
                                         bp_ctl_call_flags(ctl), BP_CALL_TIMEOUT_LONG,
                                         &job, NULL, error)) {
@@ -485,8 +536,11 @@ bp_cmd_blockpull(BpCtl *ctl, const BpCmd *cmd, GError **error)
     res = bp_blockjob_wait(&w, job, _("Block Pull"), verbose, FALSE, error);
     bp_wait_clear(&w, ctl);
     if (res == BP_WAIT_CANCELED) {
-        bp_ctl_print_extra(ctl, "\n%s\n", _("Pull aborted"));
-        if (error && !*error)
+        bp_ctl_print_extra(ctl, "\n%s", _("Pull aborted"));
+        if (error && !*error && w.interrupted)
+            g_set_error(error, BP_ERROR, BP_ERROR_CANCELLED,
+                        _("the pull into disk %s was interrupted"), path);
+        else if (error && !*error)
             g_set_error(error, BP_ERROR, BP_ERROR_OPERATION_INVALID,
                         _("the pull into disk %s did not end within %s seconds"),
                         path, timeout);

@@ -152,7 +152,33 @@ ct_domain_open(const char *dir, const char *name)
     } else {
         ct_offline(d);
     }
+    d->opened = TRUE;
     return d;
+}
+
+
+/* The end of a test that left its domain running: shuts it down without
+ * asserting anything (the test may be failing already); SIGKILL when
+ * QEMU does not quit. */
+static void
+ct_domain_shutdown_quietly(CtDomain *d)
+{
+    g_autoptr(GError) error = NULL;
+    BpSyncCall call;
+    GPid pid = bp_domain_run_get_pid(d->run);
+    gboolean ok;
+
+    if (!bp_domain_run_is_running(d->run))
+        return;
+    bp_sync_call_begin(&call);
+    bp_domain_run_shutdown_async(d->run, bp_sync_call_ready, &call);
+    ok = bp_domain_run_shutdown_finish(d->run, bp_sync_call_wait(&call), &error);
+    bp_sync_call_end(&call);
+    if (!ok && pid > 0 && bp_domain_run_is_running(d->run)) {
+        g_test_message("domain %s: shutdown at the end of the test failed (%s); killing %d",
+                       d->name, error->message, (int) pid);
+        kill(pid, SIGKILL);
+    }
 }
 
 
@@ -161,6 +187,8 @@ ct_domain_free(CtDomain *d)
 {
     if (!d)
         return;
+    if (d->run && !d->opened)
+        ct_domain_shutdown_quietly(d);
     if (d->run)
         bp_domain_run_detach(d->run);
     g_clear_object(&d->run);

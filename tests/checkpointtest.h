@@ -29,6 +29,7 @@ typedef struct {
     BpDomainDef *def;
     BpDomainRun *run;       /* while started here */
     BpBlockAccess *access;  /* the run's, or offline; NULL while detached */
+    gboolean opened;        /* by ct_domain_open(): another process owns it */
 } CtDomain;
 
 /* Creates the images (16 MiB each) and defines domain @name in a new
@@ -37,6 +38,10 @@ CtDomain *ct_domain_new(const char *dir, const char *name, unsigned int flags);
 /* Opens what ct_domain_new() created (another process): the domain is
  * found again when the catalogue records it running, else offline. */
 CtDomain *ct_domain_open(const char *dir, const char *name);
+/* Frees @d.  A domain ct_domain_new() made that still runs is shut down
+ * first (killed if that fails): no qemu-storage-daemon outlives its test.
+ * One that ct_domain_open() found running (a helper process) is left
+ * running for the process that owns it. */
 void ct_domain_free(CtDomain *d);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(CtDomain, ct_domain_free)
 

@@ -73,6 +73,23 @@ same() {
 }
 # temp_qsd: prints the pid of a temporary qemu-storage-daemon, if any.
 temp_qsd() { pgrep -f -- "$tmpqmp" || true; }
+# wait_copying FILE TAG: waits (10 s at most) until the running backup has
+# created FILE and reports copied data (disk_processed > 0), so that a kill
+# after it interrupts a backup that really copies; a failed check if not.
+wait_copying() {
+    for _i in $(seq 1 200); do
+        if [ -e "$1" ]; then
+            info=$(dt_call --object-path $dom --method $D.GetJobInfo '{}')
+            case $info in
+                *"'disk_processed': <uint64 0>"*) ;;
+                *"'disk_processed': <uint64 "*) return 0 ;;
+            esac
+        fi
+        sleep 0.05
+    done
+    dt_fail "$2: no target $1 or no copied data within 10 s: ${info:-}"
+    return 1
+}
 
 start
 write vda 0 $((32 * CL)) 0xa1
@@ -174,10 +191,9 @@ inc2="<domainbackup><incremental>c2</incremental></domainbackup>"
 r=$(dt_call --object-path $dom --method $D.BackupBegin "$inc2" \
     "<domaincheckpoint><name>c3</name></domaincheckpoint>" '{}')
 case $r in "(objectpath '"*) ;; *) dt_fail "BackupBegin before the kill: $r" ;; esac
-sleep 0.5
+wait_copying "$dir/vda.qcow2.c3" "offline backup before the kill"
 kill -KILL "$dt_daemon_pid"
 wait "$dt_daemon_pid" 2>/dev/null
-[ -e "$dir/vda.qcow2.c3" ] || dt_fail "no target file while the backup ran"
 BP_TEST_BACKUP_SPEED=$((8 << 20))
 dt_start_daemon "$log" $dargs || dt_finish
 dt_wait_prop $dom Domain State "(<'shutoff'>,)" || dt_fail "after restart: $(state)"
@@ -219,10 +235,9 @@ inc4="<domainbackup><incremental>c4</incremental></domainbackup>"
 r=$(dt_call --object-path $dom --method $D.BackupBegin "$inc4" \
     "<domaincheckpoint><name>c5</name></domaincheckpoint>" '{}')
 case $r in "(objectpath '"*) ;; *) dt_fail "running BackupBegin before the kill: $r" ;; esac
-sleep 0.5
+wait_copying "$dir/vda.qcow2.c5" "running backup before the kill"
 kill -KILL "$dt_daemon_pid"
 wait "$dt_daemon_pid" 2>/dev/null
-[ -e "$dir/vda.qcow2.c5" ] || dt_fail "no target file while the running backup ran"
 BP_TEST_BACKUP_SPEED=$((8 << 20))
 dt_start_daemon "$log" $dargs || dt_finish
 dt_wait_prop $dom Domain State "(<'running'>,)" || dt_fail "after restart: $(state)"

@@ -281,10 +281,19 @@ r=$(dt_call --object-path "$job" --method $J.Finish "{'outputs': <{'vda': 'rel.q
 dt_expect_error InvalidArgument "$r" && dt_pass "Finish with a relative output refused" || dt_fail "Finish rel: $r"
 # A client still connected when the backup is aborted: it is
 # disconnected, and every export and node still goes without a warning.
-sleep 5 | qemu-io -r -f raw "nbd+unix:///backup-vda?socket=$sock" >/dev/null 2>&1 &
+# The reader reads once (its answer in holder.out proves the connection)
+# and then stays connected until its input ends.
+{ echo "read 0 512"; sleep 10; } |
+    qemu-io -r -f raw "nbd+unix:///backup-vda?socket=$sock" >"$dt_tmp/holder.out" 2>&1 &
 holder=$!
 dt_track $holder
-sleep 0.3
+for _i in $(seq 1 200); do
+    grep -q "^qemu-io> read 512/512 bytes" "$dt_tmp/holder.out" && break
+    sleep 0.05
+done
+grep -q "^qemu-io> read 512/512 bytes" "$dt_tmp/holder.out" &&
+    kill -0 $holder 2>/dev/null && dt_pass "a reader is connected to the export before the abort" ||
+    dt_fail "the reader did not connect within 10 s: $(cat "$dt_tmp/holder.out")"
 warnings=$(grep -c 'clean-up' "$log")
 bp domjobabort bk
 [ $rc = 0 ] || dt_fail "domjobabort: $(cat "$dt_tmp/err")"

@@ -14,7 +14,9 @@
 #   (sizes include every write, the source is the base); a new overlay,
 #   active commit abandoned with blockjob --abort (chain unchanged);
 #   offline blockcommit of the shut-off domain (qemu-img), --delete;
-#   finally the disk equals the model (qemu-img compare).  Then the attach
+#   finally the disk equals the model (qemu-img compare); ^C during a
+#   slow (--bandwidth) non-active blockcommit --wait aborts the job
+#   ("Commit aborted", exit 1, no job left, chain unchanged).  Then the attach
 #   runtime: a qemu-storage-daemon this test runs with a two-layer chain
 #   (node names of its own), blockcommit --pivot, c0 still exact.
 
@@ -215,6 +217,7 @@ expect "\n" "blockjob --abort" && [ "$(source_of)" = "$tmp/ov4.qcow2" ] &&
 w 101 1 0x1b
 check_sizes "after the abort"
 
+
 # ---- offline ------------------------------------------------------------------------
 
 stop
@@ -227,6 +230,41 @@ expect "\nCommit complete\n" "offline blockcommit" &&
     pass "the disk equals the model of every write" || fail "qemu-img compare"
 start
 check_sizes "after the offline commit"
+stop
+
+# ---- ^C during blockcommit --wait aborts the job, as virsh does ----------------------
+# 8 MiB in the middle layer, committed at 1 MiB/s.
+overlay ov5.qcow2 vda.qcow2 c0 c1
+define ov5.qcow2 vda.qcow2
+start
+w 128 128 0x1d
+stop
+overlay ov6.qcow2 ov5.qcow2 c0 c1
+define ov6.qcow2 ov5.qcow2 vda.qcow2
+start
+"$blkpoint" -c session blockcommit vm1 vda --top "$tmp/ov5.qcow2" --base "$tmp/vda.qcow2" \
+    --wait --bandwidth 1 >int.out 2>int.err &
+int_pid=$!
+for _i in $(seq 1 200); do
+    "$blkpoint" -c session blockjob vm1 vda >out 2>&1
+    grep -q 'Block Commit: \[' out && break
+    kill -0 "$int_pid" 2>/dev/null || break
+    sleep 0.05
+done
+grep -q 'Block Commit: \[' out || fail "the slow commit never showed up: $(cat out int.out int.err)"
+kill -INT "$int_pid"
+wait "$int_pid"
+rc=$?
+printf "\nCommit aborted\n" >want
+[ $rc -eq 1 ] && cmp -s int.out want && grep -q '^error: the commit of disk vda was interrupted$' int.err &&
+    pass "^C during blockcommit --wait: Commit aborted, exit 1" ||
+    fail "interrupted blockcommit --wait: rc=$rc $(cat int.out int.err)"
+bp blockjob vm1 vda
+expect "No current block job for vda\n" "blockjob after the interrupted commit" &&
+    [ "$(source_of)" = "$tmp/ov6.qcow2" ] && [ "$(layers)" = 3 ] &&
+    pass "^C during blockcommit --wait: no job left, the chain unchanged" ||
+    fail "after ^C: $(source_of), $(layers) layers"
+check_sizes "after the interrupted commit"
 stop
 
 # ---- the attach runtime: a qemu-storage-daemon this test runs ------------------------

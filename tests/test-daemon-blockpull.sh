@@ -294,6 +294,28 @@ bp blockpull vm1 vda --bandwidth 1 --bytes --wait --timeout 1
     fail "--timeout: rc=$rc $(cat out) $(cat err)"
 check_sizes "after the timeout" c0 c1 c3
 
+# ^C during blockpull --wait aborts the job, as virsh does.
+"$blkpoint" -c session blockpull vm1 vda --bandwidth 1 --bytes --wait >int.out 2>int.err &
+int_pid=$!
+for _i in $(seq 1 200); do
+    "$blkpoint" -c session blockjob vm1 vda >out 2>&1
+    grep -q 'Block Pull: \[' out && break
+    kill -0 "$int_pid" 2>/dev/null || break
+    sleep 0.05
+done
+grep -q 'Block Pull: \[' out || fail "the slow pull never showed up: $(cat out int.out int.err)"
+kill -INT "$int_pid"
+wait "$int_pid"
+rc=$?
+printf "\nPull aborted\n" >want
+[ $rc -eq 1 ] && cmp -s int.out want && grep -q '^error: the pull into disk vda was interrupted$' int.err &&
+    [ "$(layers)" = 3 ] && [ "$(backing_of ov3.qcow2)" = "$tmp/ov2.qcow2" ] &&
+    pass "^C during blockpull --wait: Pull aborted, exit 1, the chain stays" ||
+    fail "interrupted blockpull --wait: rc=$rc $(cat int.out int.err)"
+bp blockjob vm1 vda
+expect "No current block job for vda\n" "blockjob after the interrupted pull" &&
+    pass "^C during blockpull --wait: no job left"
+
 echo "<domainbackup mode='pull'/>" >bk.xml
 bp -q backup-begin vm1 bk.xml
 [ $rc -eq 0 ] || fail "backup-begin: $(cat err)"

@@ -17,6 +17,12 @@ char *bp_test_conformance_path(const char *relpath);
  * file is rewritten instead (only for files in the source tree). */
 void bp_test_compare_to_file(const char *actual, const char *golden_path);
 
-/* A fresh temporary directory, removed recursively by bp_test_rmdir(). */
+/* A fresh temporary directory, removed recursively by bp_test_rmdir().
+ * A reaper process kills every qemu-storage-daemon naming a file below it
+ * when the test program ends (a failed assertion included). */
 char *bp_test_mkdtemp(void);
+/* Fails the running test (g_test_fail) when a qemu-storage-daemon naming
+ * a file below @dir still runs, after killing it. */
+void bp_test_assert_no_qsd(const char *dir);
+/* bp_test_assert_no_qsd(@path), then removes @path recursively. */
 void bp_test_rmdir(const char *path);

@@ -130,6 +130,7 @@ gboolean bp_backup_record(BpBackupOp *op, GError **error);
 void bp_backup_call_done(BpBackupOp *op);
 /* Runs op->step and the ones after it (see BpBackupStep). */
 void bp_backup_step_run(BpBackupOp *op);
+void bp_backup_cleanup_failed(BpBackupOp *op, const char *message);
 /* A pending command of the current step: bp_backup_call() counts it,
  * bp_backup_call_done() ends the step when it was the last one. */
 BpBackupCall *bp_backup_call(BpBackupOp *op, BpBackupTarget *tgt);

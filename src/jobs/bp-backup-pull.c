@@ -299,7 +299,7 @@ bp_backup_pull_command_cb(GObject *source G_GNUC_UNUSED, GAsyncResult *result,
 
     if (!bp_qmp_command_finish(op->mon, result, &err)) {
         if (op->step >= STEP_UNEXPORT) {
-            g_warning("pull backup clean-up: %s", err->message);
+            bp_backup_cleanup_failed(op, err->message);
             g_error_free(err);
         } else if (op->step == STEP_NBD_START) {
             bp_backup_fail(op, g_error_new(BP_ERROR, BP_ERROR_QEMU,
@@ -553,7 +553,10 @@ bp_backup_pull_unexport_cb(GObject *source G_GNUC_UNUSED, GAsyncResult *result, 
 
     if (!bp_qmp_command_finish(stop->op->mon, result, &err)) {
         /* No deletion event will come for it. */
-        g_warning("pull backup: block-export-del %s: %s", u->id, err->message);
+        if (bp_qmp_monitor_is_closed(stop->op->mon))
+            g_debug("pull backup, QEMU gone: block-export-del %s: %s", u->id, err->message);
+        else
+            g_warning("pull backup: block-export-del %s: %s", u->id, err->message);
         g_hash_table_remove(stop->waiting, u->id);
     }
     stop->replies--;
@@ -587,6 +590,8 @@ bp_backup_pull_stop(BpBackupOp *op)
         if (!t->exported)
             continue;
         t->exported = FALSE;
+        if (bp_qmp_monitor_is_closed(op->mon))
+            continue;   /* QEMU gone: its exports with it */
         u = g_new0(BpBackupPullUnexport, 1);
         u->stop = stop;
         u->id = g_strdup(t->export_id);

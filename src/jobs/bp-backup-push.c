@@ -273,6 +273,44 @@ bp_backup_conclude(BpBackupOp *op, GError **error)
 
 /* ---- QMP steps ------------------------------------------------------------ */
 
+/* A clean-up command failed: a warning, unless QEMU has gone (the monitor
+ * is closed), which bp_backup_cleanup_skip() has reported once. */
+void
+bp_backup_cleanup_failed(BpBackupOp *op, const char *message)
+{
+    if (bp_qmp_monitor_is_closed(op->mon))
+        g_debug("backup clean-up, QEMU gone: %s", message);
+    else
+        g_warning("backup clean-up: %s", message);
+}
+
+
+/* Before a QEMU-side clean-up step (STEP_UNEXPORT .. STEP_DEL_FILES):
+ * when the QMP monitor is closed (QEMU went away), nothing can be sent
+ * any more.  Says so once, notes what could not be undone (the new
+ * checkpoint's bitmaps may stay in the images; the NBD server's unix
+ * socket is removed here, as its stop would have) and moves @op on to
+ * STEP_CLOSE_TEMP; the files still go at STEP_DONE.  Returns whether it
+ * skipped. */
+static gboolean
+bp_backup_cleanup_skip(BpBackupOp *op)
+{
+    if (op->step < STEP_UNEXPORT || op->step >= STEP_CLOSE_TEMP ||
+        !bp_qmp_monitor_is_closed(op->mon))
+        return FALSE;
+    g_info("backup job %lld: QEMU has gone, skipping the clean-up inside it",
+              (long long) op->job_id);
+    if (op->step <= STEP_UNDO_CHECKPOINT && op->error && op->chk &&
+        op->transaction_done && !op->offline)
+        op->undo_failed = TRUE;
+    if (op->pull && op->step <= STEP_NBD_STOP && op->nbd_started && op->nbd_socket &&
+        g_unlink(op->nbd_socket) < 0 && errno != ENOENT)
+        g_warning("cannot remove NBD socket '%s': %s", op->nbd_socket, g_strerror(errno));
+    op->step = STEP_CLOSE_TEMP;
+    return TRUE;
+}
+
+
 void
 bp_backup_call_done(BpBackupOp *op)
 {
@@ -294,7 +332,7 @@ bp_backup_command_cb(GObject *source G_GNUC_UNUSED, GAsyncResult *result, gpoint
         if (op->step >= STEP_UNEXPORT) {
             if (op->step == STEP_UNDO_CHECKPOINT)
                 op->undo_failed = TRUE;
-            g_warning("backup clean-up: %s", err->message);
+            bp_backup_cleanup_failed(op, err->message);
             g_error_free(err);
         } else {
             bp_backup_fail(op, err);
@@ -422,6 +460,7 @@ bp_backup_step_run(BpBackupOp *op)
             op->step != STEP_CREATE_WAIT && op->step != STEP_CREATE_DISMISS &&
             !(op->transaction_done && (op->step == STEP_WAIT || op->step == STEP_DISMISS)))
             op->step = STEP_UNEXPORT;
+        bp_backup_cleanup_skip(op);
         op->pending = 1;     /* held while sending */
         if (op->pull)
             bp_backup_pull_step(op, NULL);
