@@ -70,5 +70,16 @@ void bc_check_sizes(Bc *bc);
 void bc_qemu_wait(Bc *bc, const char *job_id, const char *status);
 /* Runs the block job reconciliation; how many things changed. */
 guint bc_reconcile(Bc *bc, BpDomainDef **new_def);
+/* Runs QMP @command with @args (a JSON object text) on the domain's
+ * monitor behind the daemon's back, as a job a previous daemon started;
+ * any error fails the test. */
+void bc_qmp(Bc *bc, const char *command, const char *args);
+/* Adds to the catalogue the row a previous daemon left for a block job
+ * of @kind (BP_BLOCKJOB_JOB_*) in @phase with @data (its JSON text,
+ * taken). */
+void bc_add_leftover(Bc *bc, const char *kind, const char *phase, char *data);
+/* Reconciles a leftover that must be cancelled: no new definition, vda's
+ * chain still @len layers, and a later write counted by c0, c1 and c2. */
+void bc_reconcile_cancelled(Bc *bc, guint len, guint64 off, guint8 byte);
 
 G_END_DECLS
