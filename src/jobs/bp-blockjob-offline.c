@@ -277,10 +277,7 @@ bp_offline_prepare(BpOfflineCommit *op, GError **error)
     n = g_ptr_array_index(disk->chain, base_idx);
     op->base_file = g_strdup(n->filename);
     op->base_format = g_strdup(n->driver);
-    op->gone_files = g_ptr_array_new_with_free_func(g_free);
-    for (int i = top_idx; i < base_idx; i++)
-        g_ptr_array_add(op->gone_files,
-                        g_strdup(((BpBlockNode *) g_ptr_array_index(disk->chain, i))->filename));
+    bp_blockjob_gone_layers(disk, top_idx, base_idx, NULL, &op->gone_files);
     merge.top = top_idx;
     merge.base = n->node_name;
     merge.target = n->node_name;
@@ -420,10 +417,7 @@ bp_offline_prepare_pull(BpOfflineCommit *op, GError **error)
     }
     op->pulled_file = g_strdup(((BpBlockNode *) g_ptr_array_index(disk->chain, 1))->filename);
     end = base_idx > 0 ? (guint) base_idx : disk->chain->len;
-    op->gone_files = g_ptr_array_new_with_free_func(g_free);
-    for (guint i = 1; i < end; i++)
-        g_ptr_array_add(op->gone_files,
-                        g_strdup(((BpBlockNode *) g_ptr_array_index(disk->chain, i))->filename));
+    bp_blockjob_gone_layers(disk, 1, end, NULL, &op->gone_files);
     if (!bp_planner_block_pull(plan, op->graph, op->target,
                                base_idx > 0
                                ? ((BpBlockNode *) g_ptr_array_index(disk->chain,
