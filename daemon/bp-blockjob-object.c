@@ -276,7 +276,6 @@ bp_commit_op(BpDaemonDomain *dom, gpointer data)
 {
     BpMethodArgs *args = data;
     g_autoptr(BpBlockAccess) access = NULL;
-    g_autoptr(GError) err = NULL;
     g_autofree char *key = NULL;
     GVariant *opts = args->options;
     const char *top = NULL, *base = NULL;
@@ -285,11 +284,8 @@ bp_commit_op(BpDaemonDomain *dom, gpointer data)
 
     if (!bp_daemon_domain_check_present(dom, args))
         return;
-    if (!(access = bp_daemon_domain_block_access(dom, &err))) {
-        bp_method_fail(args, err);
-        bp_daemon_domain_op_done(dom);
+    if (!(access = bp_daemon_domain_op_access(dom, args)))
         return;
-    }
     g_variant_lookup(opts, "top", "&s", &top);
     g_variant_lookup(opts, "base", "&s", &base);
     g_variant_lookup(opts, "bandwidth", "t", &bandwidth);
