@@ -329,13 +329,8 @@ static gboolean
 bp_blockjob_handle_commit(BpDomain *iface G_GNUC_UNUSED, GDBusMethodInvocation *invocation,
                           const char *disk, GVariant *options, gpointer user_data)
 {
-    BpDaemonDomain *dom = user_data;
-    BpMethodArgs *args = bp_method_args_new(bp_daemon_domain_get_daemon(dom), invocation,
-                                            dom, options);
-
-    args->arg = g_strdup(disk);
-    bp_method_authorize(args, bp_options_commit, BP_AUTH_MANAGE, bp_commit_authorized);
-    return G_DBUS_METHOD_INVOCATION_HANDLED;
+    return bp_daemon_domain_authorize(user_data, invocation, options, disk, bp_options_commit,
+                                      BP_AUTH_MANAGE, bp_commit_authorized);
 }
 
 
@@ -345,14 +340,9 @@ static gboolean
 bp_blockjob_handle_pull(BpDomain *iface G_GNUC_UNUSED, GDBusMethodInvocation *invocation,
                         const char *disk, GVariant *options, gpointer user_data)
 {
-    BpDaemonDomain *dom = user_data;
-    BpMethodArgs *args = bp_method_args_new(bp_daemon_domain_get_daemon(dom), invocation,
-                                            dom, options);
-
-    args->arg = g_strdup(disk);
     g_object_set_data(G_OBJECT(invocation), "bp-pull", GINT_TO_POINTER(1));
-    bp_method_authorize(args, bp_options_pull, BP_AUTH_MANAGE, bp_commit_authorized);
-    return G_DBUS_METHOD_INVOCATION_HANDLED;
+    return bp_daemon_domain_authorize(user_data, invocation, options, disk, bp_options_pull,
+                                      BP_AUTH_MANAGE, bp_commit_authorized);
 }
 
 
@@ -462,12 +452,8 @@ bp_blockjob_info_authorized(BpMethodArgs *args)
     fn(BpDomain *iface G_GNUC_UNUSED, GDBusMethodInvocation *invocation, \
        const char *disk, GVariant *options, gpointer user_data) \
     { \
-        BpDaemonDomain *dom = user_data; \
-        BpMethodArgs *args = bp_method_args_new(bp_daemon_domain_get_daemon(dom), \
-                                                invocation, dom, options); \
-        args->arg = g_strdup(disk); \
-        bp_method_authorize(args, opts, action, authorized); \
-        return G_DBUS_METHOD_INVOCATION_HANDLED; \
+        return bp_daemon_domain_authorize(user_data, invocation, options, disk, opts, \
+                                          action, authorized); \
     }
 
 BP_BLOCKJOB_HANDLER(bp_blockjob_handle_abort, bp_options_abort, BP_AUTH_MANAGE,
@@ -481,15 +467,10 @@ bp_blockjob_handle_speed(BpDomain *iface G_GNUC_UNUSED, GDBusMethodInvocation *i
                          const char *disk, guint64 bandwidth, GVariant *options,
                          gpointer user_data)
 {
-    BpDaemonDomain *dom = user_data;
-    BpMethodArgs *args = bp_method_args_new(bp_daemon_domain_get_daemon(dom), invocation,
-                                            dom, options);
-
-    args->arg = g_strdup(disk);
     g_object_set_data_full(G_OBJECT(invocation), "bp-bandwidth",
                            g_memdup2(&bandwidth, sizeof(bandwidth)), g_free);
-    bp_method_authorize(args, bp_options_none, BP_AUTH_MANAGE, bp_blockjob_speed_authorized);
-    return G_DBUS_METHOD_INVOCATION_HANDLED;
+    return bp_daemon_domain_authorize(user_data, invocation, options, disk, bp_options_none,
+                                      BP_AUTH_MANAGE, bp_blockjob_speed_authorized);
 }
 
 
