@@ -321,3 +321,13 @@ bc_reconcile_cancelled(Bc *bc, guint len, guint64 off, guint8 byte)
     bc_write(bc, off, CL, byte);
     bc_check_sizes(bc);
 }
+
+
+void
+bc_finish(Bc *bc, const char *dir)
+{
+    bc_stop(bc);
+    bc_compare(bc);
+    bc_free(bc);
+    bp_test_rmdir(dir);
+}

@@ -59,6 +59,9 @@ void bc_take_def(Bc *bc, BcRun *r);
 /* A domain @name in @dir with one qcow2 disk, and its raw model. */
 Bc *bc_new(const char *dir, const char *name);
 void bc_free(Bc *bc);
+/* The end of a test: stops the domain, checks that the disk equals the
+ * model, frees @bc and removes the test's directory @dir. */
+void bc_finish(Bc *bc, const char *dir);
 /*
  * vda = base <- ov1 <- ov2, c0 in all three layers, c1 in ov1 and ov2,
  * c2 in ov2 only, writes in every layer (some overwriting older ones).

@@ -325,10 +325,7 @@ test_abort(void)
     }
     bp_backup_ops_set_test_speed(0);
 
-    bc_stop(bc);
-    bc_compare(bc);
-    bc_free(bc);
-    bp_test_rmdir(dir);
+    bc_finish(bc, dir);
 }
 
 

@@ -182,10 +182,7 @@ test_abort(void)
     g_assert_cmpuint(bc_chain_len(bc), ==, 3);
     g_assert_cmpint(ct_jobs(bc->d), ==, 0);
     bc_check_sizes(bc);
-    bc_stop(bc);
-    bc_compare(bc);
-    bc_free(bc);
-    bp_test_rmdir(dir);
+    bc_finish(bc, dir);
 }
 
 
@@ -230,10 +227,7 @@ test_checkpoints_during(void)
     g_assert_true(ct_delete(bc->d, "c1", 0, &error));
     g_assert_no_error(error);
     bc_check_size(bc, "c0", 0);
-    bc_stop(bc);
-    bc_compare(bc);
-    bc_free(bc);
-    bp_test_rmdir(dir);
+    bc_finish(bc, dir);
 }
 
 
@@ -335,10 +329,7 @@ test_reconcile(void)
         /* The pulled node is gone from QEMU too. */
         g_assert_null(bp_block_graph_lookup(graph, "bp-vda-1-fmt"));
     }
-    bc_stop(bc);
-    bc_compare(bc);
-    bc_free(bc);
-    bp_test_rmdir(dir);
+    bc_finish(bc, dir);
 }
 
 
