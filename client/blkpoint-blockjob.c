@@ -76,6 +76,28 @@ bp_blockjob_bandwidth(const BpCmd *cmd, guint64 *bytes, GError **error)
 }
 
 
+/* --timeout @timeout (seconds, a positive whole number) as a deadline on
+ * the monotonic clock, in *@deadline.  FALSE with an error (and
+ * *@deadline untouched) for a value that is not such a number or too
+ * large. */
+static gboolean
+bp_blockjob_deadline(const char *timeout, gint64 *deadline, GError **error)
+{
+    char *end = NULL;
+    guint64 secs;
+
+    errno = 0;
+    secs = g_ascii_strtoull(timeout, &end, 10);
+    if (errno || !end || *end || *timeout == '-' || secs == 0 || secs > G_MAXINT / 1000) {
+        g_set_error(error, BP_ERROR, BP_ERROR_INVALID_ARGUMENT,
+                    _("invalid timeout '%s'"), timeout);
+        return FALSE;
+    }
+    *deadline = g_get_monotonic_time() + (gint64) secs * G_USEC_PER_SEC;
+    return TRUE;
+}
+
+
 /* ---- waiting for a job ------------------------------------------------------ */
 
 typedef enum {
@@ -331,19 +353,8 @@ bp_cmd_blockcommit(BpCtl *ctl, const BpCmd *cmd, GError **error)
     if (!bp_cmd_exclusive(cmd, "pivot", "keep-overlay", error) ||
         !bp_blockjob_bandwidth(cmd, &bandwidth, error))
         return FALSE;
-    if (timeout) {
-        char *end = NULL;
-        guint64 secs;
-
-        errno = 0;
-        secs = g_ascii_strtoull(timeout, &end, 10);
-        if (errno || !end || *end || *timeout == '-' || secs == 0 || secs > G_MAXINT / 1000) {
-            g_set_error(error, BP_ERROR, BP_ERROR_INVALID_ARGUMENT,
-                        _("invalid timeout '%s'"), timeout);
-            return FALSE;
-        }
-        w.deadline = g_get_monotonic_time() + (gint64) secs * G_USEC_PER_SEC;
-    }
+    if (timeout && !bp_blockjob_deadline(timeout, &w.deadline, error))
+        return FALSE;
     w.async = bp_cmd_opt_bool(cmd, "async");
     if (!blocking && verbose) {
         g_set_error_literal(error, BP_ERROR, BP_ERROR_INVALID_ARGUMENT,
@@ -490,19 +501,8 @@ bp_cmd_blockpull(BpCtl *ctl, const BpCmd *cmd, GError **error)
                     _("missing --wait option"));
         return FALSE;
     }
-    if (timeout) {
-        char *end = NULL;
-        guint64 secs;
-
-        errno = 0;
-        secs = g_ascii_strtoull(timeout, &end, 10);
-        if (errno || !end || *end || *timeout == '-' || secs == 0 || secs > G_MAXINT / 1000) {
-            g_set_error(error, BP_ERROR, BP_ERROR_INVALID_ARGUMENT,
-                        _("invalid timeout '%s'"), timeout);
-            return FALSE;
-        }
-        w.deadline = g_get_monotonic_time() + (gint64) secs * G_USEC_PER_SEC;
-    }
+    if (timeout && !bp_blockjob_deadline(timeout, &w.deadline, error))
+        return FALSE;
     w.async = bp_cmd_opt_bool(cmd, "async");
     if (!(dom = bp_ctl_lookup_domain(ctl, bp_cmd_opt_string(cmd, "domain"), NULL, error)))
         return FALSE;

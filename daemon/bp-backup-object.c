@@ -304,11 +304,8 @@ bp_backup_begin_op(BpDaemonDomain *dom, gpointer data)
     xmls = g_object_get_data(G_OBJECT(args->invocation), BP_BACKUP_KEY);
     backup_xml = g_strdup(xmls[0]);
     checkpoint_xml = g_strdup(xmls[1]);
-    if (!(access = bp_daemon_domain_block_access(dom, &err))) {
-        bp_method_fail(args, err);
-        bp_daemon_domain_op_done(dom);
+    if (!(access = bp_daemon_domain_op_access(dom, args)))
         return;
-    }
     if (bp_backup_job_get(dom)) {
         err = g_error_new(BP_ERROR, BP_ERROR_BUSY, _("domain '%s' already has a backup job"),
                           bp_daemon_domain_get_name(dom));

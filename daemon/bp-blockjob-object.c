@@ -276,7 +276,6 @@ bp_commit_op(BpDaemonDomain *dom, gpointer data)
 {
     BpMethodArgs *args = data;
     g_autoptr(BpBlockAccess) access = NULL;
-    g_autoptr(GError) err = NULL;
     g_autofree char *key = NULL;
     GVariant *opts = args->options;
     const char *top = NULL, *base = NULL;
@@ -285,11 +284,8 @@ bp_commit_op(BpDaemonDomain *dom, gpointer data)
 
     if (!bp_daemon_domain_check_present(dom, args))
         return;
-    if (!(access = bp_daemon_domain_block_access(dom, &err))) {
-        bp_method_fail(args, err);
-        bp_daemon_domain_op_done(dom);
+    if (!(access = bp_daemon_domain_op_access(dom, args)))
         return;
-    }
     g_variant_lookup(opts, "top", "&s", &top);
     g_variant_lookup(opts, "base", "&s", &base);
     g_variant_lookup(opts, "bandwidth", "t", &bandwidth);
@@ -333,13 +329,8 @@ static gboolean
 bp_blockjob_handle_commit(BpDomain *iface G_GNUC_UNUSED, GDBusMethodInvocation *invocation,
                           const char *disk, GVariant *options, gpointer user_data)
 {
-    BpDaemonDomain *dom = user_data;
-    BpMethodArgs *args = bp_method_args_new(bp_daemon_domain_get_daemon(dom), invocation,
-                                            dom, options);
-
-    args->arg = g_strdup(disk);
-    bp_method_authorize(args, bp_options_commit, BP_AUTH_MANAGE, bp_commit_authorized);
-    return G_DBUS_METHOD_INVOCATION_HANDLED;
+    return bp_daemon_domain_authorize(user_data, invocation, options, disk, bp_options_commit,
+                                      BP_AUTH_MANAGE, bp_commit_authorized);
 }
 
 
@@ -349,14 +340,9 @@ static gboolean
 bp_blockjob_handle_pull(BpDomain *iface G_GNUC_UNUSED, GDBusMethodInvocation *invocation,
                         const char *disk, GVariant *options, gpointer user_data)
 {
-    BpDaemonDomain *dom = user_data;
-    BpMethodArgs *args = bp_method_args_new(bp_daemon_domain_get_daemon(dom), invocation,
-                                            dom, options);
-
-    args->arg = g_strdup(disk);
     g_object_set_data(G_OBJECT(invocation), "bp-pull", GINT_TO_POINTER(1));
-    bp_method_authorize(args, bp_options_pull, BP_AUTH_MANAGE, bp_commit_authorized);
-    return G_DBUS_METHOD_INVOCATION_HANDLED;
+    return bp_daemon_domain_authorize(user_data, invocation, options, disk, bp_options_pull,
+                                      BP_AUTH_MANAGE, bp_commit_authorized);
 }
 
 
@@ -466,12 +452,8 @@ bp_blockjob_info_authorized(BpMethodArgs *args)
     fn(BpDomain *iface G_GNUC_UNUSED, GDBusMethodInvocation *invocation, \
        const char *disk, GVariant *options, gpointer user_data) \
     { \
-        BpDaemonDomain *dom = user_data; \
-        BpMethodArgs *args = bp_method_args_new(bp_daemon_domain_get_daemon(dom), \
-                                                invocation, dom, options); \
-        args->arg = g_strdup(disk); \
-        bp_method_authorize(args, opts, action, authorized); \
-        return G_DBUS_METHOD_INVOCATION_HANDLED; \
+        return bp_daemon_domain_authorize(user_data, invocation, options, disk, opts, \
+                                          action, authorized); \
     }
 
 BP_BLOCKJOB_HANDLER(bp_blockjob_handle_abort, bp_options_abort, BP_AUTH_MANAGE,
@@ -485,15 +467,10 @@ bp_blockjob_handle_speed(BpDomain *iface G_GNUC_UNUSED, GDBusMethodInvocation *i
                          const char *disk, guint64 bandwidth, GVariant *options,
                          gpointer user_data)
 {
-    BpDaemonDomain *dom = user_data;
-    BpMethodArgs *args = bp_method_args_new(bp_daemon_domain_get_daemon(dom), invocation,
-                                            dom, options);
-
-    args->arg = g_strdup(disk);
     g_object_set_data_full(G_OBJECT(invocation), "bp-bandwidth",
                            g_memdup2(&bandwidth, sizeof(bandwidth)), g_free);
-    bp_method_authorize(args, bp_options_none, BP_AUTH_MANAGE, bp_blockjob_speed_authorized);
-    return G_DBUS_METHOD_INVOCATION_HANDLED;
+    return bp_daemon_domain_authorize(user_data, invocation, options, disk, bp_options_none,
+                                      BP_AUTH_MANAGE, bp_blockjob_speed_authorized);
 }
 
 

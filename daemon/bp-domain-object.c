@@ -173,6 +173,20 @@ bp_daemon_domain_block_access(BpDaemonDomain *dom, GError **error)
 }
 
 
+
+BpBlockAccess *
+bp_daemon_domain_op_access(BpDaemonDomain *dom, BpMethodArgs *args)
+{
+    g_autoptr(GError) err = NULL;
+    BpBlockAccess *access = bp_daemon_domain_block_access(dom, &err);
+
+    if (!access) {
+        bp_method_fail(args, err);
+        bp_daemon_domain_op_done(dom);
+    }
+    return access;
+}
+
 /* Answers after flushing property changes, so that a client sees
  * PropertiesChanged before the reply. */
 static void

@@ -74,6 +74,9 @@ gboolean bp_daemon_domain_check_present(BpDaemonDomain *dom, BpMethodArgs *args)
  * its images (offline).  BP_ERROR_CONFIG_UNSUPPORTED for a disk that
  * cannot be opened. */
 BpBlockAccess *bp_daemon_domain_block_access(BpDaemonDomain *dom, GError **error);
+/* The same for a queued operation answering @args: NULL (the call
+ * answered with the reason and the operation ended) when there is none. */
+BpBlockAccess *bp_daemon_domain_op_access(BpDaemonDomain *dom, BpMethodArgs *args);
 
 /* The path of checkpoint @name of the domain at @domain_path. */
 char *bp_daemon_domain_checkpoint_path(const char *domain_path, const char *name);

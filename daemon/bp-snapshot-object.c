@@ -223,15 +223,11 @@ bp_snapshot_create_op(BpDaemonDomain *dom, gpointer data)
     };
     BpMethodArgs *args = data;
     g_autoptr(BpBlockAccess) access = NULL;
-    g_autoptr(GError) err = NULL;
 
     if (!bp_daemon_domain_check_present(dom, args))
         return;
-    if (!(access = bp_daemon_domain_block_access(dom, &err))) {
-        bp_method_fail(args, err);
-        bp_daemon_domain_op_done(dom);
+    if (!(access = bp_daemon_domain_op_access(dom, args)))
         return;
-    }
     bp_snapshot_ops_create_async(args->daemon->store, bp_daemon_domain_get_id(dom), access,
                                  args->arg, bp_method_option_flags(args, create_flags),
                                  g_get_real_time() / G_USEC_PER_SEC, NULL,

@@ -285,3 +285,49 @@ bc_reconcile(Bc *bc, BpDomainDef **new_def)
     g_assert_cmpuint(ct_jobs(bc->d), ==, 0);
     return changed;
 }
+
+
+void
+bc_qmp(Bc *bc, const char *command, const char *args)
+{
+    g_autoptr(GError) error = NULL;
+
+    g_assert_true(qt_qmp(bp_block_access_get_monitor(bc->d->access), command, args, &error));
+    g_assert_no_error(error);
+}
+
+
+void
+bc_add_leftover(Bc *bc, const char *kind, const char *phase, char *data)
+{
+    g_autoptr(BpStoreJob) row = bp_store_job_new(bc->d->id, kind);
+    g_autoptr(GError) error = NULL;
+
+    row->phase = g_strdup(phase);
+    row->data = data;
+    g_assert_true(bp_store_job_add(bc->d->store, row, &error));
+    g_assert_no_error(error);
+}
+
+
+void
+bc_reconcile_cancelled(Bc *bc, guint len, guint64 off, guint8 byte)
+{
+    BpDomainDef *def = NULL;
+
+    bc_reconcile(bc, &def);
+    g_assert_null(def);
+    g_assert_cmpuint(bc_chain_len(bc), ==, len);
+    bc_write(bc, off, CL, byte);
+    bc_check_sizes(bc);
+}
+
+
+void
+bc_finish(Bc *bc, const char *dir)
+{
+    bc_stop(bc);
+    bc_compare(bc);
+    bc_free(bc);
+    bp_test_rmdir(dir);
+}

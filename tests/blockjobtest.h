@@ -59,6 +59,9 @@ void bc_take_def(Bc *bc, BcRun *r);
 /* A domain @name in @dir with one qcow2 disk, and its raw model. */
 Bc *bc_new(const char *dir, const char *name);
 void bc_free(Bc *bc);
+/* The end of a test: stops the domain, checks that the disk equals the
+ * model, frees @bc and removes the test's directory @dir. */
+void bc_finish(Bc *bc, const char *dir);
 /*
  * vda = base <- ov1 <- ov2, c0 in all three layers, c1 in ov1 and ov2,
  * c2 in ov2 only, writes in every layer (some overwriting older ones).
@@ -70,5 +73,16 @@ void bc_check_sizes(Bc *bc);
 void bc_qemu_wait(Bc *bc, const char *job_id, const char *status);
 /* Runs the block job reconciliation; how many things changed. */
 guint bc_reconcile(Bc *bc, BpDomainDef **new_def);
+/* Runs QMP @command with @args (a JSON object text) on the domain's
+ * monitor behind the daemon's back, as a job a previous daemon started;
+ * any error fails the test. */
+void bc_qmp(Bc *bc, const char *command, const char *args);
+/* Adds to the catalogue the row a previous daemon left for a block job
+ * of @kind (BP_BLOCKJOB_JOB_*) in @phase with @data (its JSON text,
+ * taken). */
+void bc_add_leftover(Bc *bc, const char *kind, const char *phase, char *data);
+/* Reconciles a leftover that must be cancelled: no new definition, vda's
+ * chain still @len layers, and a later write counted by c0, c1 and c2. */
+void bc_reconcile_cancelled(Bc *bc, guint len, guint64 off, guint8 byte);
 
 G_END_DECLS

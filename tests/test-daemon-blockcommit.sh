@@ -25,10 +25,9 @@ set -u
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
 top_builddir=${top_builddir:-$top_srcdir}
 . "$top_srcdir/tests/e2e-testlib.sh"
+. "$top_srcdir/tests/blockjob-testlib.sh"
 e2e_init bc qemu-io jq
 e2e_stderr_ok=1     # --wait --verbose and --info print progress there
-ext_pid=
-e2e_cleanup_extra() { [ -n "$ext_pid" ] && kill -9 "$ext_pid" 2>/dev/null; }
 
 CL=65536
 # written[N]: the clusters written since checkpoint N, as a sorted list.
@@ -49,61 +48,12 @@ w() {
     done
 }
 count() { [ -z "$1" ] && echo 0 || printf '%s\n' "$1" | wc -l; }
-size() {
-    "$blkpoint" -c session -q checkpoint-dumpxml vm1 "$1" --no-domain --size \
-        --xpath "string(//disk[@name='vda']/@size)"
-}
 # check_sizes WHAT: c0 and c1 count exactly the clusters written since.
 check_sizes() {
     got="$(size c0) $(size c1)"
     want="$(($(count "$since0") * CL)) $(($(count "$since1") * CL))"
     [ "$got" = "$want" ] && pass "$1: checkpoint sizes $got" ||
         fail "$1: checkpoint sizes '$got', written since: '$want'"
-}
-start() {
-    bp -q start vm1
-    [ $rc -eq 0 ] || { fail "start: $(cat err)"; exit 1; }
-    qsd_pid=$("$blkpoint" -c session dominfo vm1 --json 2>/dev/null | jq -r .pid 2>/dev/null)
-    bp -q domblklist vm1
-    export_vda=$(awk '$1 == "vda" { print $3 }' out)
-}
-stop() {
-    bp -q shutdown vm1
-    [ $rc -eq 0 ] || fail "shutdown: $(cat err)"
-    qsd_pid=
-}
-# define TOP [LAYER...]: vm1 with vda = TOP over the explicit chain LAYER...
-define() {
-    chain="<source file='$tmp/$1'/>"
-    shift
-    tail=
-    for l in "$@"; do
-        chain="$chain<backingStore type='file'><format type='qcow2'/><source file='$tmp/$l'/>"
-        tail="$tail</backingStore>"
-    done
-    cat >vm1.xml <<EOF
-<domain><name>vm1</name><devices>
-<disk type='file'><driver type='qcow2'/>$chain<backingStore/>$tail<target dev='vda'/></disk>
-</devices></domain>
-EOF
-    bp -q define vm1.xml
-    [ $rc -eq 0 ] || { fail "define: $(cat err)"; exit 1; }
-}
-# overlay NAME BACKING BITMAP...: a new qcow2 overlay with recording bitmaps.
-overlay() {
-    n=$1
-    b=$2
-    shift 2
-    "$QEMU_IMG" create -q -f qcow2 -b "$tmp/$b" -F qcow2 "$tmp/$n" 16M || exit 99
-    for bm in "$@"; do
-        "$QEMU_IMG" bitmap --add "$tmp/$n" "$bm" || exit 99
-    done
-}
-source_of() {
-    "$blkpoint" -c session -q dumpxml vm1 --xpath "string(//disk/source/@file)"
-}
-layers() {
-    "$blkpoint" -c session -q dumpxml vm1 --xpath "count(//disk//source)"
 }
 
 "$QEMU_IMG" create -q -f qcow2 vda.qcow2 16M || exit 99
@@ -184,9 +134,7 @@ w 80 1 0x18
 check_sizes "a write after the pivot"
 
 # The daemon restarts while the domain runs: it finds the short chain.
-p=$(daemon_pid)
-kill "$p"
-for _i in $(seq 1 100); do kill -0 "$p" 2>/dev/null || break; sleep 0.05; done
+restart_daemon
 [ "$(source_of)" = "$tmp/vda.qcow2" ] && pass "a restarted daemon reconnects to the committed disk" ||
     fail "after the daemon restart: $(source_of)"
 check_sizes "after a daemon restart"
@@ -242,19 +190,8 @@ stop
 overlay ov6.qcow2 ov5.qcow2 c0 c1
 define ov6.qcow2 ov5.qcow2 vda.qcow2
 start
-"$blkpoint" -c session blockcommit vm1 vda --top "$tmp/ov5.qcow2" --base "$tmp/vda.qcow2" \
-    --wait --bandwidth 1 >int.out 2>int.err &
-int_pid=$!
-for _i in $(seq 1 200); do
-    "$blkpoint" -c session blockjob vm1 vda >out 2>&1
-    grep -q 'Block Commit: \[' out && break
-    kill -0 "$int_pid" 2>/dev/null || break
-    sleep 0.05
-done
-grep -q 'Block Commit: \[' out || fail "the slow commit never showed up: $(cat out int.out int.err)"
-kill -INT "$int_pid"
-wait "$int_pid"
-rc=$?
+interrupt_wait "the slow commit" 'Block Commit: \[' \
+    blockcommit vm1 vda --top "$tmp/ov5.qcow2" --base "$tmp/vda.qcow2" --wait --bandwidth 1
 printf "\nCommit aborted\n" >want
 [ $rc -eq 1 ] && cmp -s int.out want && grep -q '^error: the commit of disk vda was interrupted$' int.err &&
     pass "^C during blockcommit --wait: Commit aborted, exit 1" ||
@@ -269,53 +206,12 @@ stop
 
 # ---- the attach runtime: a qemu-storage-daemon this test runs ------------------------
 
-mkdir -p ext
-"$QEMU_IMG" create -q -f qcow2 ext/base.qcow2 16M || exit 99
-cat >ext.xml <<EOF
-<domain><name>ext</name><runtime type='attach'><monitor path='$tmp/ext/qmp.sock'/></runtime>
-<devices><disk type='file'><driver type='qcow2'/><source file='$tmp/ext/base.qcow2'/>
-<backingStore/><target dev='vda'/></disk></devices></domain>
-EOF
-bp -q define ext.xml
-bp -q checkpoint-create-as ext c0
-[ $rc -eq 0 ] || fail "offline checkpoint on the attach domain: $(cat err)"
-"$QEMU_IMG" create -q -f qcow2 -b "$tmp/ext/base.qcow2" -F qcow2 ext/ov.qcow2 16M || exit 99
-"$QEMU_IMG" bitmap --add ext/ov.qcow2 c0 || exit 99
-sed -e "s|<source file='$tmp/ext/base.qcow2'/>|<source file='$tmp/ext/ov.qcow2'/><backingStore type='file'><format type='qcow2'/><source file='$tmp/ext/base.qcow2'/><backingStore/></backingStore>|" \
-    -e "s|^<backingStore/><target|<target|" ext.xml >ext2.xml
-bp -q define ext2.xml
-[ $rc -eq 0 ] || fail "redefine the attach domain: $(cat err)"
-"$QEMU_STORAGE_DAEMON" \
-    --blockdev "{\"driver\":\"file\",\"node-name\":\"f0\",\"filename\":\"$tmp/ext/base.qcow2\"}" \
-    --blockdev '{"driver":"qcow2","node-name":"n0","file":"f0","read-only":true}' \
-    --blockdev "{\"driver\":\"file\",\"node-name\":\"f1\",\"filename\":\"$tmp/ext/ov.qcow2\"}" \
-    --blockdev '{"driver":"qcow2","node-name":"n1","file":"f1","backing":"n0"}' \
-    --nbd-server "addr.type=unix,addr.path=$tmp/ext/nbd.sock" \
-    --export type=nbd,id=e1,node-name=n1,name=vda,writable=on \
-    --chardev "socket,id=m,path=$tmp/ext/qmp.sock,server=on,wait=off" \
-    --monitor chardev=m >ext/log 2>&1 &
-ext_pid=$!
-for _i in $(seq 1 100); do [ -S ext/qmp.sock ] && break; sleep 0.05; done
-bp -q start ext
-[ $rc -eq 0 ] || fail "attach start: $(cat err)"
-for o in 1 2 3; do
-    qemu-io -f raw "nbd+unix:///vda?socket=$tmp/ext/nbd.sock" -c "write -P 0x5$o $((o * CL)) $CL" \
-        >/dev/null || fail "ext write"
-done
+ext_setup
 bp blockcommit ext vda --pivot
 expect "\nSuccessfully pivoted\n" "attach: blockcommit --pivot" &&
     [ "$("$blkpoint" -c session -q dumpxml ext --xpath "string(//disk/source/@file)")" = "$tmp/ext/base.qcow2" ] &&
     pass "attach runtime: active commit pivoted to the base" ||
     fail "attach: $(cat err)"
-qemu-io -f raw "nbd+unix:///vda?socket=$tmp/ext/nbd.sock" -c "write -P 0x54 $((4 * CL)) $CL" \
-    >/dev/null || fail "ext write after the pivot"
-got=$("$blkpoint" -c session -q checkpoint-dumpxml ext c0 --no-domain --size \
-      --xpath "string(//disk[@name='vda']/@size)")
-[ "$got" = $((4 * CL)) ] && pass "attach runtime: c0 counts every write across the commit" ||
-    fail "attach: c0 size $got, want $((4 * CL))"
-bp -q destroy ext
-kill "$ext_pid" 2>/dev/null
-wait "$ext_pid" 2>/dev/null
-ext_pid=
+ext_finish commit
 
 e2e_finish

@@ -30,69 +30,10 @@ set -u
 
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
 top_builddir=${top_builddir:-$top_srcdir}
-DBUS_DAEMON=${DBUS_DAEMON:-dbus-daemon}
-QEMU_IMG=${QEMU_IMG:-qemu-img}
-QEMU_STORAGE_DAEMON=${QEMU_STORAGE_DAEMON:-qemu-storage-daemon}
-BP_SCHEMA_DIR=${BP_SCHEMA_DIR:-$top_srcdir/xml-schemas}
-export QEMU_IMG QEMU_STORAGE_DAEMON BP_SCHEMA_DIR
-
-blkpoint=$top_builddir/client/blkpoint
-blkpointd=$top_builddir/daemon/blkpointd
-
-for p in "$DBUS_DAEMON" "$QEMU_IMG" "$QEMU_STORAGE_DAEMON" qemu-io jq; do
-    case $p in no|"") echo "SKIP: a program configure looks for is missing"; exit 77 ;; esac
-    command -v "$p" >/dev/null 2>&1 || { echo "SKIP: $p not found"; exit 77; }
-done
-for p in "$blkpoint" "$blkpointd"; do
-    [ -x "$p" ] || { echo "FAIL: $p was not built"; exit 1; }
-done
-
-failures=0
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
-pass() { echo "ok: $*"; }
-
-tmp=$(mktemp -d /tmp/bp-bpull.XXXXXX) || exit 99
-bus_pid=
-qsd_pid=
-ext_pid=
-cleanup() {
-    [ -n "$ext_pid" ] && kill -9 "$ext_pid" 2>/dev/null
-    if [ -n "$qsd_pid" ]; then
-        case $( (tr '\0' ' ' <"/proc/$qsd_pid/cmdline") 2>/dev/null) in
-            *qemu-storage-daemon*"$tmp"*) kill -9 "$qsd_pid" 2>/dev/null ;;
-        esac
-    fi
-    if [ -n "$bus_pid" ]; then
-        p=$(daemon_pid)
-        [ -n "$p" ] && kill -9 "$p" 2>/dev/null
-        kill "$bus_pid" 2>/dev/null
-    fi
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-
-export LC_ALL=C.UTF-8
-unset LANGUAGE BLKPOINT_CONNECT
-cd "$tmp" || exit 99
-
-. "$top_srcdir/tests/client-testlib.sh"
-client_bus_start
-
-# expect TEXT [WHAT]: standard output is exactly TEXT (printf format) and
-# the command succeeded.
-expect() {
-    printf "$1" >want
-    if [ $rc -ne 0 ] || ! cmp -s out want; then
-        fail "${2:-output}: rc=$rc, stdout/want:
-$(cat out)
-----
-$(cat want)
----- stderr: $(cat err)"
-        return 1
-    fi
-    return 0
-}
+. "$top_srcdir/tests/e2e-testlib.sh"
+. "$top_srcdir/tests/blockjob-testlib.sh"
+e2e_init bpull qemu-io jq
+e2e_stderr_ok=1     # --wait --verbose prints progress there
 
 CL=65536
 # since.NAME: the clusters written since checkpoint NAME, one per line.
@@ -112,10 +53,6 @@ w() {
         sort -nu "since.$c" >since.tmp && mv since.tmp "since.$c"
     done
 }
-size() {
-    "$blkpoint" -c session -q checkpoint-dumpxml vm1 "$1" --no-domain --size \
-        --xpath "string(//disk[@name='vda']/@size)"
-}
 # check_sizes WHAT CHECKPOINT...: each counts exactly the clusters written since.
 check_sizes() {
     what=$1
@@ -134,51 +71,6 @@ checkpoint() {
     [ $rc -eq 0 ] || fail "checkpoint $1: $(cat err)"
     : >"since.$1"
     live="$live $1"
-}
-start() {
-    bp -q start vm1
-    [ $rc -eq 0 ] || { fail "start: $(cat err)"; exit 1; }
-    qsd_pid=$("$blkpoint" -c session dominfo vm1 --json 2>/dev/null | jq -r .pid 2>/dev/null)
-    bp -q domblklist vm1
-    export_vda=$(awk '$1 == "vda" { print $3 }' out)
-}
-stop() {
-    bp -q shutdown vm1
-    [ $rc -eq 0 ] || fail "shutdown: $(cat err)"
-    qsd_pid=
-}
-# define TOP [LAYER...]: vm1 with vda = TOP over the explicit chain LAYER...
-define() {
-    chain="<source file='$tmp/$1'/>"
-    shift
-    tail=
-    for l in "$@"; do
-        chain="$chain<backingStore type='file'><format type='qcow2'/><source file='$tmp/$l'/>"
-        tail="$tail</backingStore>"
-    done
-    cat >vm1.xml <<EOF
-<domain><name>vm1</name><devices>
-<disk type='file'><driver type='qcow2'/>$chain<backingStore/>$tail<target dev='vda'/></disk>
-</devices></domain>
-EOF
-    bp -q define vm1.xml
-    [ $rc -eq 0 ] || { fail "define: $(cat err)"; exit 1; }
-}
-# overlay NAME BACKING BITMAP...: a new qcow2 overlay with recording bitmaps.
-overlay() {
-    n=$1
-    b=$2
-    shift 2
-    "$QEMU_IMG" create -q -f qcow2 -b "$tmp/$b" -F qcow2 "$tmp/$n" 16M || exit 99
-    for bm in "$@"; do
-        "$QEMU_IMG" bitmap --add "$tmp/$n" "$bm" || exit 99
-    done
-}
-source_of() {
-    "$blkpoint" -c session -q dumpxml vm1 --xpath "string(//disk/source/@file)"
-}
-layers() {
-    "$blkpoint" -c session -q dumpxml vm1 --xpath "count(//disk//source)"
 }
 backing_of() {
     "$QEMU_IMG" info -U --output=json "$tmp/$1" | jq -r '."backing-filename" // "none"'
@@ -244,9 +136,7 @@ w 0 1 0x1a
 check_sizes "writes after the pull" c0 c1 c3
 
 # The daemon restarts while the domain runs: it finds the short chain.
-p=$(daemon_pid)
-kill "$p"
-for _i in $(seq 1 100); do kill -0 "$p" 2>/dev/null || break; sleep 0.05; done
+restart_daemon
 [ "$(layers)" = 2 ] && [ "$(source_of)" = "$tmp/ov2.qcow2" ] &&
     pass "a restarted daemon reconnects to the pulled disk" ||
     fail "after the daemon restart: $(source_of), $(layers) layers"
@@ -295,18 +185,8 @@ bp blockpull vm1 vda --bandwidth 1 --bytes --wait --timeout 1
 check_sizes "after the timeout" c0 c1 c3
 
 # ^C during blockpull --wait aborts the job, as virsh does.
-"$blkpoint" -c session blockpull vm1 vda --bandwidth 1 --bytes --wait >int.out 2>int.err &
-int_pid=$!
-for _i in $(seq 1 200); do
-    "$blkpoint" -c session blockjob vm1 vda >out 2>&1
-    grep -q 'Block Pull: \[' out && break
-    kill -0 "$int_pid" 2>/dev/null || break
-    sleep 0.05
-done
-grep -q 'Block Pull: \[' out || fail "the slow pull never showed up: $(cat out int.out int.err)"
-kill -INT "$int_pid"
-wait "$int_pid"
-rc=$?
+interrupt_wait "the slow pull" 'Block Pull: \[' \
+    blockpull vm1 vda --bandwidth 1 --bytes --wait
 printf "\nPull aborted\n" >want
 [ $rc -eq 1 ] && cmp -s int.out want && grep -q '^error: the pull into disk vda was interrupted$' int.err &&
     [ "$(layers)" = 3 ] && [ "$(backing_of ov3.qcow2)" = "$tmp/ov2.qcow2" ] &&
@@ -346,58 +226,12 @@ stop
 
 # ---- the attach runtime: a qemu-storage-daemon this test runs ------------------------
 
-mkdir -p ext
-"$QEMU_IMG" create -q -f qcow2 ext/base.qcow2 16M || exit 99
-cat >ext.xml <<EOF
-<domain><name>ext</name><runtime type='attach'><monitor path='$tmp/ext/qmp.sock'/></runtime>
-<devices><disk type='file'><driver type='qcow2'/><source file='$tmp/ext/base.qcow2'/>
-<backingStore/><target dev='vda'/></disk></devices></domain>
-EOF
-bp -q define ext.xml
-bp -q checkpoint-create-as ext c0
-[ $rc -eq 0 ] || fail "offline checkpoint on the attach domain: $(cat err)"
-"$QEMU_IMG" create -q -f qcow2 -b "$tmp/ext/base.qcow2" -F qcow2 ext/ov.qcow2 16M || exit 99
-"$QEMU_IMG" bitmap --add ext/ov.qcow2 c0 || exit 99
-sed -e "s|<source file='$tmp/ext/base.qcow2'/>|<source file='$tmp/ext/ov.qcow2'/><backingStore type='file'><format type='qcow2'/><source file='$tmp/ext/base.qcow2'/><backingStore/></backingStore>|" \
-    -e "s|^<backingStore/><target|<target|" ext.xml >ext2.xml
-bp -q define ext2.xml
-[ $rc -eq 0 ] || fail "redefine the attach domain: $(cat err)"
-"$QEMU_STORAGE_DAEMON" \
-    --blockdev "{\"driver\":\"file\",\"node-name\":\"f0\",\"filename\":\"$tmp/ext/base.qcow2\"}" \
-    --blockdev '{"driver":"qcow2","node-name":"n0","file":"f0","read-only":true}' \
-    --blockdev "{\"driver\":\"file\",\"node-name\":\"f1\",\"filename\":\"$tmp/ext/ov.qcow2\"}" \
-    --blockdev '{"driver":"qcow2","node-name":"n1","file":"f1","backing":"n0"}' \
-    --nbd-server "addr.type=unix,addr.path=$tmp/ext/nbd.sock" \
-    --export type=nbd,id=e1,node-name=n1,name=vda,writable=on \
-    --chardev "socket,id=m,path=$tmp/ext/qmp.sock,server=on,wait=off" \
-    --monitor chardev=m >ext/log 2>&1 &
-ext_pid=$!
-for _i in $(seq 1 100); do [ -S ext/qmp.sock ] && break; sleep 0.05; done
-bp -q start ext
-[ $rc -eq 0 ] || fail "attach start: $(cat err)"
-for o in 1 2 3; do
-    qemu-io -f raw "nbd+unix:///vda?socket=$tmp/ext/nbd.sock" -c "write -P 0x5$o $((o * CL)) $CL" \
-        >/dev/null || fail "ext write"
-done
+ext_setup
 bp blockpull ext vda --wait
 expect "\nPull complete\n" "attach: blockpull --wait" &&
     [ "$("$blkpoint" -c session -q dumpxml ext --xpath "count(//disk//source)")" = 1 ] &&
     pass "attach runtime: the whole chain pulled into the top" ||
     fail "attach: $(cat err)"
-qemu-io -f raw "nbd+unix:///vda?socket=$tmp/ext/nbd.sock" -c "write -P 0x54 $((4 * CL)) $CL" \
-    >/dev/null || fail "ext write after the pull"
-got=$("$blkpoint" -c session -q checkpoint-dumpxml ext c0 --no-domain --size \
-      --xpath "string(//disk[@name='vda']/@size)")
-[ "$got" = $((4 * CL)) ] && pass "attach runtime: c0 counts every write across the pull" ||
-    fail "attach: c0 size $got, want $((4 * CL))"
-bp -q destroy ext
-kill "$ext_pid" 2>/dev/null
-wait "$ext_pid" 2>/dev/null
-ext_pid=
+ext_finish pull
 
-if [ $failures -ne 0 ]; then
-    echo "---- daemon log"
-    tail -n 60 daemon.log
-fi
-echo "$failures failure(s)"
-[ $failures -eq 0 ]
+e2e_finish

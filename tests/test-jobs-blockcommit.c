@@ -325,10 +325,7 @@ test_abort(void)
     }
     bp_backup_ops_set_test_speed(0);
 
-    bc_stop(bc);
-    bc_compare(bc);
-    bc_free(bc);
-    bp_test_rmdir(dir);
+    bc_finish(bc, dir);
 }
 
 
@@ -388,16 +385,11 @@ static void
 bc_leftover(Bc *bc, gboolean active, const char *top_node, const char *base_node,
             const char *top, const char *base, const char *phase)
 {
-    g_autoptr(BpStoreJob) row = bp_store_job_new(bc->d->id, BP_BLOCKJOB_JOB_COMMIT);
-    g_autoptr(GError) error = NULL;
-
-    row->phase = g_strdup(phase);
-    row->data = g_strdup_printf("{\"disk\":\"vda\",\"active\":%s,\"top-node\":\"%s\","
-                                "\"base-node\":\"%s\",\"top\":\"%s\",\"base\":\"%s\","
-                                "\"base-format\":\"qcow2\"}",
-                                active ? "true" : "false", top_node, base_node, top, base);
-    g_assert_true(bp_store_job_add(bc->d->store, row, &error));
-    g_assert_no_error(error);
+    bc_add_leftover(bc, BP_BLOCKJOB_JOB_COMMIT, phase,
+                    g_strdup_printf("{\"disk\":\"vda\",\"active\":%s,\"top-node\":\"%s\","
+                                    "\"base-node\":\"%s\",\"top\":\"%s\",\"base\":\"%s\","
+                                    "\"base-format\":\"qcow2\"}",
+                                    active ? "true" : "false", top_node, base_node, top, base));
 }
 
 
@@ -405,11 +397,9 @@ static void
 test_reconcile(void)
 {
     g_autofree char *dir = bp_test_mkdtemp();
-    g_autoptr(GError) error = NULL;
     g_autofree char *ov1 = NULL;
     g_autofree char *ov2 = NULL;
     g_autofree char *args = NULL;
-    BpQmpMonitor *mon;
     BpDomainDef *def = NULL;
     Bc *bc;
 
@@ -418,29 +408,22 @@ test_reconcile(void)
     bc_build(bc);
     ov1 = g_build_filename(dir, "ov1.qcow2", NULL);
     ov2 = g_build_filename(dir, "ov2.qcow2", NULL);
-    mon = bp_block_access_get_monitor(bc->d->access);
 
     /* An active commit left in the ready phase: cancelled, the chain
      * stays. */
-    g_assert_true(qt_qmp(mon, "block-commit",
-                         "{\"job-id\":\"commit-vda\",\"device\":\"bp-vda-2-fmt\","
-                         "\"base-node\":\"bp-vda-1-fmt\",\"auto-dismiss\":false}", &error));
-    g_assert_no_error(error);
+    bc_qmp(bc, "block-commit",
+           "{\"job-id\":\"commit-vda\",\"device\":\"bp-vda-2-fmt\","
+           "\"base-node\":\"bp-vda-1-fmt\",\"auto-dismiss\":false}");
     bc_qemu_wait(bc, "commit-vda", "ready");
     bc_leftover(bc, TRUE, "bp-vda-2-fmt", "bp-vda-1-fmt", ov2, ov1, "ready");
-    bc_reconcile(bc, &def);
-    g_assert_null(def);
-    g_assert_cmpuint(bc_chain_len(bc), ==, 3);
-    bc_write(bc, 14 * MiB, CL, 0x41);
-    bc_check_sizes(bc);
+    bc_reconcile_cancelled(bc, 3, 14 * MiB, 0x41);
 
     /* A non-active commit that QEMU finished before the daemon could
      * merge: the merge is done now, the definition follows. */
     args = g_strdup_printf("{\"job-id\":\"commit-vda\",\"device\":\"bp-vda-2-fmt\","
                            "\"top-node\":\"bp-vda-1-fmt\",\"base-node\":\"bp-vda-0-fmt\","
                            "\"backing-file\":\"%s\",\"auto-dismiss\":false}", bc->d->vda);
-    g_assert_true(qt_qmp(mon, "block-commit", args, &error));
-    g_assert_no_error(error);
+    bc_qmp(bc, "block-commit", args);
     bc_qemu_wait(bc, "commit-vda", "concluded");
     bc_leftover(bc, FALSE, "bp-vda-1-fmt", "bp-vda-0-fmt", ov1, bc->d->vda, "running");
     g_assert_cmpuint(bc_reconcile(bc, &def), >, 0);

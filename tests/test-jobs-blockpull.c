@@ -46,7 +46,6 @@ static void
 test_live(void)
 {
     g_autofree char *dir = bp_test_mkdtemp();
-    g_autoptr(GError) error = NULL;
     g_autofree char *ov2 = NULL;
     g_autofree char *ov3 = NULL;
     g_autofree char *args = NULL;
@@ -104,9 +103,7 @@ test_live(void)
         g_autofree char *rm = g_strdup_printf("{\"node\":\"%s\",\"name\":\"c2\"}",
                                               node->node_name);
 
-        g_assert_true(qt_qmp(bp_block_access_get_monitor(bc->d->access),
-                             "block-dirty-bitmap-remove", rm, &error));
-        g_assert_no_error(error);
+        bc_qmp(bc, "block-dirty-bitmap-remove", rm);
     }
     g_assert_nonnull(bp_pull(bc, &r, NULL, 0));
     g_assert_true(qt_wait(&r.done, 30000));
@@ -185,10 +182,7 @@ test_abort(void)
     g_assert_cmpuint(bc_chain_len(bc), ==, 3);
     g_assert_cmpint(ct_jobs(bc->d), ==, 0);
     bc_check_sizes(bc);
-    bc_stop(bc);
-    bc_compare(bc);
-    bc_free(bc);
-    bp_test_rmdir(dir);
+    bc_finish(bc, dir);
 }
 
 
@@ -233,10 +227,7 @@ test_checkpoints_during(void)
     g_assert_true(ct_delete(bc->d, "c1", 0, &error));
     g_assert_no_error(error);
     bc_check_size(bc, "c0", 0);
-    bc_stop(bc);
-    bc_compare(bc);
-    bc_free(bc);
-    bp_test_rmdir(dir);
+    bc_finish(bc, dir);
 }
 
 
@@ -277,18 +268,13 @@ test_offline(void)
 static void
 bp_leftover(Bc *bc, const char *ov2, const char *ov1, const char *phase)
 {
-    g_autoptr(BpStoreJob) row = bp_store_job_new(bc->d->id, BP_BLOCKJOB_JOB_PULL);
-    g_autoptr(GError) error = NULL;
-
-    row->phase = g_strdup(phase);
-    row->data = g_strdup_printf("{\"disk\":\"vda\",\"active\":false,"
-                                "\"top-node\":\"bp-vda-2-fmt\",\"top\":\"%s\","
-                                "\"base-node\":\"bp-vda-0-fmt\",\"base\":\"%s\","
-                                "\"base-format\":\"qcow2\",\"pulled\":\"%s\","
-                                "\"pulled-node\":\"bp-vda-1-fmt\",\"lost\":[]}",
-                                ov2, bc->d->vda, ov1);
-    g_assert_true(bp_store_job_add(bc->d->store, row, &error));
-    g_assert_no_error(error);
+    bc_add_leftover(bc, BP_BLOCKJOB_JOB_PULL, phase,
+                    g_strdup_printf("{\"disk\":\"vda\",\"active\":false,"
+                                    "\"top-node\":\"bp-vda-2-fmt\",\"top\":\"%s\","
+                                    "\"base-node\":\"bp-vda-0-fmt\",\"base\":\"%s\","
+                                    "\"base-format\":\"qcow2\",\"pulled\":\"%s\","
+                                    "\"pulled-node\":\"bp-vda-1-fmt\",\"lost\":[]}",
+                                    ov2, bc->d->vda, ov1));
 }
 
 
@@ -296,11 +282,9 @@ static void
 test_reconcile(void)
 {
     g_autofree char *dir = bp_test_mkdtemp();
-    g_autoptr(GError) error = NULL;
     g_autofree char *ov1 = NULL;
     g_autofree char *ov2 = NULL;
     g_autofree char *args = NULL;
-    BpQmpMonitor *mon;
     BpDomainDef *def = NULL;
     const char *top;
     Bc *bc;
@@ -310,28 +294,21 @@ test_reconcile(void)
     bc_build(bc);
     ov1 = g_build_filename(dir, "ov1.qcow2", NULL);
     ov2 = g_build_filename(dir, "ov2.qcow2", NULL);
-    mon = bp_block_access_get_monitor(bc->d->access);
 
     /* A pull still running: cancelled, the chain stays. */
-    g_assert_true(qt_qmp(mon, "block-stream",
-                         "{\"job-id\":\"pull-vda\",\"device\":\"bp-vda-2-fmt\","
-                         "\"base-node\":\"bp-vda-0-fmt\",\"speed\":1,"
-                         "\"auto-dismiss\":false}", &error));
-    g_assert_no_error(error);
+    bc_qmp(bc, "block-stream",
+           "{\"job-id\":\"pull-vda\",\"device\":\"bp-vda-2-fmt\","
+           "\"base-node\":\"bp-vda-0-fmt\",\"speed\":1,"
+           "\"auto-dismiss\":false}");
     bp_leftover(bc, ov2, ov1, "running");
-    bc_reconcile(bc, &def);
-    g_assert_null(def);
-    g_assert_cmpuint(bc_chain_len(bc), ==, 3);
-    bc_write(bc, 12 * MiB, CL, 0x30);
-    bc_check_sizes(bc);
+    bc_reconcile_cancelled(bc, 3, 12 * MiB, 0x30);
 
     /* QEMU finished the pull, the daemon ended before the merge: the
      * definition follows, the disk's checkpoints are broken. */
     args = g_strdup_printf("{\"job-id\":\"pull-vda\",\"device\":\"bp-vda-2-fmt\","
                            "\"base-node\":\"bp-vda-0-fmt\",\"backing-file\":\"%s\","
                            "\"auto-dismiss\":false}", bc->d->vda);
-    g_assert_true(qt_qmp(mon, "block-stream", args, &error));
-    g_assert_no_error(error);
+    bc_qmp(bc, "block-stream", args);
     bc_qemu_wait(bc, "pull-vda", "concluded");
     bp_leftover(bc, ov2, ov1, "concluded");
     g_assert_cmpuint(bc_reconcile(bc, &def), >, 0);
@@ -352,10 +329,7 @@ test_reconcile(void)
         /* The pulled node is gone from QEMU too. */
         g_assert_null(bp_block_graph_lookup(graph, "bp-vda-1-fmt"));
     }
-    bc_stop(bc);
-    bc_compare(bc);
-    bc_free(bc);
-    bp_test_rmdir(dir);
+    bc_finish(bc, dir);
 }
 
 

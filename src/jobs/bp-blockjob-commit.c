@@ -671,15 +671,7 @@ bp_block_job_prepare(BpBlockJob *job, BpBlockGraph *graph, GError **error)
     job->base_node = g_strdup(n->node_name);
     job->base_file = g_strdup(n->filename);
     job->base_format = g_strdup(n->driver);
-    job->gone_nodes = g_ptr_array_new_with_free_func(g_free);
-    job->gone_files = g_ptr_array_new_with_free_func(g_free);
-    for (int i = top_idx; i < base_idx; i++) {
-        n = g_ptr_array_index(disk->chain, i);
-        g_ptr_array_add(job->gone_nodes, g_strdup(n->node_name));
-        if (n->file_node)
-            g_ptr_array_add(job->gone_nodes, g_strdup(n->file_node));
-        g_ptr_array_add(job->gone_files, g_strdup(n->filename));
-    }
+    bp_blockjob_gone_layers(disk, top_idx, base_idx, &job->gone_nodes, &job->gone_files);
     job->plan = bp_plan_new();
     if (!bp_planner_block_commit(job->plan, graph, job->target, job->top_node,
                                  job->base_node, NULL, error))

@@ -325,3 +325,23 @@ bp_block_job_set_speed_finish(GAsyncResult *result, GError **error)
 {
     return g_task_propagate_boolean(G_TASK(result), error);
 }
+
+
+void
+bp_blockjob_gone_layers(const BpBlockDisk *disk, guint from, guint to,
+                        GPtrArray **nodes, GPtrArray **files)
+{
+    if (nodes)
+        *nodes = g_ptr_array_new_with_free_func(g_free);
+    *files = g_ptr_array_new_with_free_func(g_free);
+    for (guint i = from; i < to; i++) {
+        const BpBlockNode *n = g_ptr_array_index(disk->chain, i);
+
+        if (nodes) {
+            g_ptr_array_add(*nodes, g_strdup(n->node_name));
+            if (n->file_node)
+                g_ptr_array_add(*nodes, g_strdup(n->file_node));
+        }
+        g_ptr_array_add(*files, g_strdup(n->filename));
+    }
+}

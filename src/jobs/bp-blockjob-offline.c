@@ -226,25 +226,41 @@ bp_offline_committed_cb(GObject *source G_GNUC_UNUSED, GAsyncResult *result, gpo
 }
 
 
-static gboolean
-bp_offline_prepare(BpOfflineCommit *op, GError **error)
+/* Finds the disk @op names (op->disk_spec, a target or a source path) in
+ * the definition and in op->graph, and claims it for @op's job
+ * (op->target set, op->registered TRUE).  Returns the disk in op->graph
+ * (owned by it), or NULL with an error when the domain has no such disk
+ * or the disk already has a job. */
+static const BpBlockDisk *
+bp_offline_claim_disk(BpOfflineCommit *op, GError **error)
 {
     const BpDomainDef *def = bp_block_access_get_def(op->access);
     const BpDiskDef *ddef = bp_domain_def_find_disk_by_name_or_path(def, op->disk_spec);
+    const BpBlockDisk *disk;
+
+    if (!ddef || !(disk = bp_block_graph_get_disk(op->graph, ddef->dst))) {
+        g_set_error(error, BP_ERROR, BP_ERROR_INVALID_ARGUMENT,
+                    _("domain '%s' has no disk '%s'"), op->domain_name, op->disk_spec);
+        return NULL;
+    }
+    op->target = g_strdup(ddef->dst);
+    if (!bp_blockjob_claim(op->domain_id, op->target, NULL, op->domain_name, error))
+        return NULL;
+    op->registered = TRUE;
+    return disk;
+}
+
+
+static gboolean
+bp_offline_prepare(BpOfflineCommit *op, GError **error)
+{
     const BpBlockDisk *disk;
     const BpBlockNode *n;
     BpPlanMerge merge = { 0 };
     int top_idx, base_idx;
 
-    if (!ddef || !(disk = bp_block_graph_get_disk(op->graph, ddef->dst))) {
-        g_set_error(error, BP_ERROR, BP_ERROR_INVALID_ARGUMENT,
-                    _("domain '%s' has no disk '%s'"), op->domain_name, op->disk_spec);
+    if (!(disk = bp_offline_claim_disk(op, error)))
         return FALSE;
-    }
-    op->target = g_strdup(ddef->dst);
-    if (!bp_blockjob_claim(op->domain_id, op->target, NULL, op->domain_name, error))
-        return FALSE;
-    op->registered = TRUE;
     /* Offline nothing writes: the active layer is just another layer. */
     if (!bp_blockjob_commit_range(op->graph, disk, op->top_spec, op->base_spec,
                                   op->flags | BP_BLOCK_COMMIT_ACTIVE,
@@ -261,10 +277,7 @@ bp_offline_prepare(BpOfflineCommit *op, GError **error)
     n = g_ptr_array_index(disk->chain, base_idx);
     op->base_file = g_strdup(n->filename);
     op->base_format = g_strdup(n->driver);
-    op->gone_files = g_ptr_array_new_with_free_func(g_free);
-    for (int i = top_idx; i < base_idx; i++)
-        g_ptr_array_add(op->gone_files,
-                        g_strdup(((BpBlockNode *) g_ptr_array_index(disk->chain, i))->filename));
+    bp_blockjob_gone_layers(disk, top_idx, base_idx, NULL, &op->gone_files);
     merge.top = top_idx;
     merge.base = n->node_name;
     merge.target = n->node_name;
@@ -376,23 +389,14 @@ bp_offline_pull_step(GTask *task)
 static gboolean
 bp_offline_prepare_pull(BpOfflineCommit *op, GError **error)
 {
-    const BpDomainDef *def = bp_block_access_get_def(op->access);
-    const BpDiskDef *ddef = bp_domain_def_find_disk_by_name_or_path(def, op->disk_spec);
     const BpBlockDisk *disk;
     const BpBlockNode *n;
     g_autoptr(BpPlan) plan = bp_plan_new();
     int base_idx = -1;
     guint end;
 
-    if (!ddef || !(disk = bp_block_graph_get_disk(op->graph, ddef->dst))) {
-        g_set_error(error, BP_ERROR, BP_ERROR_INVALID_ARGUMENT,
-                    _("domain '%s' has no disk '%s'"), op->domain_name, op->disk_spec);
+    if (!(disk = bp_offline_claim_disk(op, error)))
         return FALSE;
-    }
-    op->target = g_strdup(ddef->dst);
-    if (!bp_blockjob_claim(op->domain_id, op->target, NULL, op->domain_name, error))
-        return FALSE;
-    op->registered = TRUE;
     if (!bp_blockjob_pull_range(op->graph, disk, op->base_spec, op->domain_name,
                                 &base_idx, error))
         return FALSE;
@@ -413,10 +417,7 @@ bp_offline_prepare_pull(BpOfflineCommit *op, GError **error)
     }
     op->pulled_file = g_strdup(((BpBlockNode *) g_ptr_array_index(disk->chain, 1))->filename);
     end = base_idx > 0 ? (guint) base_idx : disk->chain->len;
-    op->gone_files = g_ptr_array_new_with_free_func(g_free);
-    for (guint i = 1; i < end; i++)
-        g_ptr_array_add(op->gone_files,
-                        g_strdup(((BpBlockNode *) g_ptr_array_index(disk->chain, i))->filename));
+    bp_blockjob_gone_layers(disk, 1, end, NULL, &op->gone_files);
     if (!bp_planner_block_pull(plan, op->graph, op->target,
                                base_idx > 0
                                ? ((BpBlockNode *) g_ptr_array_index(disk->chain,

@@ -106,6 +106,15 @@ gboolean bp_blockjob_pull_range(const BpBlockGraph *graph, const BpBlockDisk *di
                                 const char *base, const char *domain_name, int *base_idx,
                                 GError **error);
 
+/*
+ * The layers @from to @to - 1 of @disk's chain (0 = the active layer),
+ * those a job removes: their file names in *@files and, unless @nodes is
+ * NULL, the names of their format and file nodes in *@nodes, as new
+ * arrays of strings the caller owns.
+ */
+void bp_blockjob_gone_layers(const BpBlockDisk *disk, guint from, guint to,
+                             GPtrArray **nodes, GPtrArray **files);
+
 /* Pull: fills the job's nodes, files, plan and lost checkpoints from
  * @graph for disk @disk (bp-blockjob-pull.c). */
 gboolean bp_block_job_prepare_pull(BpBlockJob *job, const BpBlockGraph *graph,

@@ -166,15 +166,7 @@ bp_block_job_prepare_pull(BpBlockJob *job, const BpBlockGraph *graph,
         job->base_format = g_strdup(n->driver);
     }
     end = base_idx > 0 ? (guint) base_idx : disk->chain->len;
-    job->gone_nodes = g_ptr_array_new_with_free_func(g_free);
-    job->gone_files = g_ptr_array_new_with_free_func(g_free);
-    for (guint i = 1; i < end; i++) {
-        n = g_ptr_array_index(disk->chain, i);
-        g_ptr_array_add(job->gone_nodes, g_strdup(n->node_name));
-        if (n->file_node)
-            g_ptr_array_add(job->gone_nodes, g_strdup(n->file_node));
-        g_ptr_array_add(job->gone_files, g_strdup(n->filename));
-    }
+    bp_blockjob_gone_layers(disk, 1, end, &job->gone_nodes, &job->gone_files);
     job->plan = bp_plan_new();
     if (!bp_planner_block_pull(job->plan, graph, job->target, job->base_node, error) ||
         !(job->lost = bp_blockjob_pull_lost(job->store, job->domain_id, disk, base_idx,
