@@ -253,16 +253,165 @@ bp_snapshot_collect(BpCtl *ctl, BpDomain *dom, GError **error)
 }
 
 
+/* The entry of the snapshot named @want in @list (the current one when
+ * @want is NULL); NoSnapshot naming @domname when there is none. */
+static BpListEntry *
+bp_snapshot_find(GPtrArray *list, const char *want, const char *domname, GError **error)
+{
+    for (guint i = 0; i < list->len; i++) {
+        BpListEntry *e = g_ptr_array_index(list, i);
+
+        if (want ? g_str_equal(e->name, want) : bp_props_bool(e->props, "IsCurrent"))
+            return e;
+    }
+    if (want)
+        g_set_error(error, BP_ERROR, BP_ERROR_NO_SNAPSHOT,
+                    _("no domain snapshot with matching name '%s' in domain '%s'"),
+                    want, domname);
+    else
+        g_set_error(error, BP_ERROR, BP_ERROR_NO_SNAPSHOT,
+                    _("domain '%s' has no current snapshot"), domname);
+    return NULL;
+}
+
+
+/* The number of children (or with @descendants, of descendants) of @name. */
+static guint
+bp_snapshot_count_below(GPtrArray *list, const char *name, gboolean descendants)
+{
+    guint n = 0;
+
+    for (guint i = 0; i < list->len; i++) {
+        BpListEntry *e = g_ptr_array_index(list, i);
+
+        if (g_strcmp0(e->parent, name) != 0)
+            continue;
+        n++;
+        if (descendants)
+            n += bp_snapshot_count_below(list, e->name, TRUE);
+    }
+    return n;
+}
+
+
 /* ---- snapshot-list ---------------------------------------------------------------- */
 
 const BpCmdOptDef bp_opts_snapshot_list[] = {
     BP_OPT_DOMAIN,
     { "parent", BP_OPT_BOOL, FALSE, N_("add a column showing parent snapshot") },
     { "roots", BP_OPT_BOOL, FALSE, N_("list only snapshots without parents") },
+    { "leaves", BP_OPT_BOOL, FALSE, N_("list only snapshots without children") },
+    { "no-leaves", BP_OPT_BOOL, FALSE,
+      N_("list only snapshots that are not leaves (with children)") },
     { "tree", BP_OPT_BOOL, FALSE, N_("list snapshots in a tree") },
+    { "from", BP_OPT_DATA, FALSE, N_("limit list to children of given snapshot") },
+    { "current", BP_OPT_BOOL, FALSE, N_("limit list to children of current snapshot") },
+    { "descendants", BP_OPT_BOOL, FALSE,
+      N_("with --from or --current, list all descendants") },
     { "name", BP_OPT_BOOL, FALSE, N_("list snapshot names only") },
     { NULL, 0, FALSE, NULL }
 };
+
+
+/*
+ * snapshot-list's refusals, in virsh's order and with its messages,
+ * before anything is asked: the checkpoint-list pairs plus --roots with
+ * --current, --leaves or --no-leaves with --tree, --descendants without
+ * --from or --current.
+ */
+static gboolean
+bp_snapshot_list_check(const BpCmd *cmd, GError **error)
+{
+    static const char *const pairs[][2] = {
+        { "tree", "name" },
+        { "parent", "roots" },
+        { "parent", "tree" },
+        { "roots", "tree" },
+        { "roots", "from" },
+        { "roots", "current" },
+    };
+    static const char *const filters[] = { "leaves", "no-leaves" };
+
+    for (size_t i = 0; i < G_N_ELEMENTS(pairs); i++) {
+        if (!bp_cmd_exclusive(cmd, pairs[i][0], pairs[i][1], error))
+            return FALSE;
+    }
+    for (size_t i = 0; i < G_N_ELEMENTS(filters); i++) {
+        if (bp_cmd_opt_bool(cmd, filters[i]) && bp_cmd_opt_bool(cmd, "tree")) {
+            g_set_error(error, BP_ERROR, BP_ERROR_INVALID_ARGUMENT,
+                        _("--%s and --tree are mutually exclusive"), filters[i]);
+            return FALSE;
+        }
+    }
+    if (bp_cmd_opt_bool(cmd, "descendants") && !bp_cmd_opt_bool(cmd, "from") &&
+        !bp_cmd_opt_bool(cmd, "current")) {
+        g_set_error_literal(error, BP_ERROR, BP_ERROR_INVALID_ARGUMENT,
+                            _("--descendants requires either --from or --current"));
+        return FALSE;
+    }
+    return TRUE;
+}
+
+
+/* Whether @e is below @start in @list: its child or, with @descendants,
+ * any descendant.  @byname maps names to the entries of @list. */
+static gboolean
+bp_snapshot_is_below(GHashTable *byname, const BpListEntry *e, const char *start,
+                     gboolean descendants)
+{
+    guint depth = g_hash_table_size(byname);
+
+    while (e && e->parent && depth--) {
+        if (g_str_equal(e->parent, start))
+            return TRUE;
+        if (!descendants)
+            return FALSE;
+        e = g_hash_table_lookup(byname, e->parent);
+    }
+    return FALSE;
+}
+
+
+/*
+ * Narrows @list (every snapshot of the domain) to what @cmd's filters
+ * keep: --roots, the children (--descendants: all descendants) of
+ * @start, --leaves, --no-leaves (both: nothing, as in libvirt).  With
+ * --tree, @start stays, marked as the root to draw from.
+ */
+static void
+bp_snapshot_list_filter(const BpCmd *cmd, GPtrArray *list, const BpListEntry *start)
+{
+    g_autoptr(GHashTable) byname = g_hash_table_new(g_str_hash, g_str_equal);
+    g_autofree gboolean *keep = g_new0(gboolean, list->len + 1);
+    gboolean descendants = bp_cmd_opt_bool(cmd, "descendants");
+    gboolean leaves = bp_cmd_opt_bool(cmd, "leaves");
+    gboolean no_leaves = bp_cmd_opt_bool(cmd, "no-leaves");
+    gboolean roots = bp_cmd_opt_bool(cmd, "roots");
+    guint i;
+
+    for (i = 0; i < list->len; i++) {
+        BpListEntry *e = g_ptr_array_index(list, i);
+
+        g_hash_table_insert(byname, e->name, e);
+    }
+    for (i = 0; i < list->len; i++) {
+        BpListEntry *e = g_ptr_array_index(list, i);
+        gboolean leaf = bp_snapshot_count_below(list, e->name, FALSE) == 0;
+
+        if (start && e == start) {
+            e->is_from = bp_cmd_opt_bool(cmd, "tree");
+            keep[i] = e->is_from;
+            continue;
+        }
+        keep[i] = (!roots || !e->parent) &&
+                  (!start || bp_snapshot_is_below(byname, e, start->name, descendants)) &&
+                  (!leaves || leaf) && (!no_leaves || !leaf);
+    }
+    for (i = list->len; i-- > 0;) {
+        if (!keep[i])
+            g_ptr_array_remove_index(list, i);
+    }
+}
 
 
 static gint
@@ -313,21 +462,26 @@ bp_cmd_snapshot_list(BpCtl *ctl, const BpCmd *cmd, GError **error)
     g_autoptr(GPtrArray) list = NULL;
     g_autoptr(BpTable) table = NULL;
     g_autofree char *text = NULL;
+    g_autofree char *domname = NULL;
     gboolean parent = bp_cmd_opt_bool(cmd, "parent");
+    const char *from = bp_cmd_opt_string(cmd, "from");
+    gboolean current = bp_cmd_opt_bool(cmd, "current");
+    BpListEntry *start = NULL;
 
-    if (!bp_cmd_exclusive(cmd, "tree", "name", error) ||
-        !bp_cmd_exclusive(cmd, "parent", "roots", error) ||
-        !bp_cmd_exclusive(cmd, "parent", "tree", error) ||
-        !bp_cmd_exclusive(cmd, "roots", "tree", error) ||
-        !(dom = bp_ctl_lookup_domain(ctl, bp_cmd_opt_string(cmd, "domain"), NULL, error)) ||
-        !(list = bp_snapshot_collect(ctl, dom, error)))
+    if (!bp_snapshot_list_check(cmd, error) ||
+        !(dom = bp_ctl_lookup_domain(ctl, bp_cmd_opt_string(cmd, "domain"), &domname,
+                                     error)))
         return FALSE;
-    if (bp_cmd_opt_bool(cmd, "roots")) {
-        for (guint i = 0; i < list->len; i++) {
-            if (((BpListEntry *) g_ptr_array_index(list, i))->parent)
-                g_ptr_array_remove_index(list, i--);
-        }
+    if (from && current) {
+        g_set_error_literal(error, BP_ERROR, BP_ERROR_INVALID_ARGUMENT,
+                            _("--from and --current are mutually exclusive"));
+        return FALSE;
     }
+    if (!(list = bp_snapshot_collect(ctl, dom, error)))
+        return FALSE;
+    if ((from || current) && !(start = bp_snapshot_find(list, from, domname, error)))
+        return FALSE;
+    bp_snapshot_list_filter(cmd, list, start);
     /* virsh sorts by name, ignoring case. */
     g_ptr_array_sort(list, bp_snap_entry_cmp);
 
@@ -526,39 +680,7 @@ bp_snapshot_pick(const BpCmd *cmd, GPtrArray *list, const char *domname, GError 
                             _("--snapshotname or --current is required"));
         return NULL;
     }
-    for (guint i = 0; i < list->len; i++) {
-        BpListEntry *e = g_ptr_array_index(list, i);
-
-        if (want ? g_str_equal(e->name, want) : bp_props_bool(e->props, "IsCurrent"))
-            return e;
-    }
-    if (want)
-        g_set_error(error, BP_ERROR, BP_ERROR_NO_SNAPSHOT,
-                    _("no domain snapshot with matching name '%s' in domain '%s'"),
-                    want, domname);
-    else
-        g_set_error(error, BP_ERROR, BP_ERROR_NO_SNAPSHOT,
-                    _("domain '%s' has no current snapshot"), domname);
-    return NULL;
-}
-
-
-/* The number of children (or with @descendants, of descendants) of @name. */
-static guint
-bp_snapshot_count_below(GPtrArray *list, const char *name, gboolean descendants)
-{
-    guint n = 0;
-
-    for (guint i = 0; i < list->len; i++) {
-        BpListEntry *e = g_ptr_array_index(list, i);
-
-        if (g_strcmp0(e->parent, name) != 0)
-            continue;
-        n++;
-        if (descendants)
-            n += bp_snapshot_count_below(list, e->name, TRUE);
-    }
-    return n;
+    return bp_snapshot_find(list, want, domname, error);
 }
 
 
