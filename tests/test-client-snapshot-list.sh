@@ -66,6 +66,23 @@ bp -q snapshot-delete vm1 s2 --metadata
 names --from s1 -- s3
 names --roots -- s1
 
+# The completion offers the snapshots, for --from and as SNAPSHOTNAME.
+if command -v bash >/dev/null 2>&1; then
+    complete_words() {
+        PATH=$top_builddir/client:$PATH bash -c '
+            . "$1"; shift
+            COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1))
+            COMP_LINE="$*"; COMP_POINT=${#COMP_LINE}
+            _blkpoint
+            printf "%s\n" "${COMPREPLY[@]}" | sort | tr "\n" " "
+        ' bash "$top_srcdir/client/blkpoint.bash-completion" "$@" 2>&1
+    }
+    got="$(complete_words blkpoint -c session snapshot-list vm1 --from s)|$(complete_words blkpoint -c session snapshot-info vm1 "")|$(complete_words blkpoint -c session snapshot-list vm1 --no-l)"
+    [ "$got" = "s1 s3 |s1 s3 |--no-leaves " ] &&
+        pass "the completion completes snapshot names and the new options" ||
+        fail "completion: '$got'"
+fi
+
 # virsh's refusals, in its order.
 bp snapshot-list vm1 --roots --current
 expect_fail "Options --roots and --current are mutually exclusive" &&
