@@ -626,35 +626,77 @@ const BpCmdOptDef bp_opts_snapshot_delete[] = {
 };
 
 
+/* Deletes the snapshot at @path (with @metadata, only its record). */
+static gboolean
+bp_snapshot_delete_one(BpCtl *ctl, const char *path, gboolean metadata, GError **error)
+{
+    g_auto(GVariantDict) opts = G_VARIANT_DICT_INIT(NULL);
+    g_autoptr(GVariant) reply = NULL;
+
+    if (metadata)
+        g_variant_dict_insert(&opts, "metadata", "b", TRUE);
+    reply = g_dbus_connection_call_sync(ctl->bus, BP_BUS_NAME, path, BP_IFACE_SNAPSHOT,
+                                        "Delete",
+                                        g_variant_new("(@a{sv})",
+                                                      bp_ctl_options(ctl, &opts)),
+                                        NULL, bp_ctl_call_flags(ctl),
+                                        BP_CALL_TIMEOUT_LONG, NULL, error);
+    return reply != NULL;
+}
+
+
+/*
+ * Deletes every descendant of @name in @list, the deepest first, so that
+ * no record is re-parented on the way and the current snapshot, when it
+ * is among them, climbs to @name.  One Delete call each: a failure stops
+ * there, with the deeper ones already gone.
+ */
+static gboolean
+bp_snapshot_delete_below(BpCtl *ctl, GPtrArray *list, const char *name,
+                         gboolean metadata, GError **error)
+{
+    for (guint i = 0; i < list->len; i++) {
+        BpListEntry *e = g_ptr_array_index(list, i);
+
+        if (g_strcmp0(e->parent, name) != 0)
+            continue;
+        if (!bp_snapshot_delete_below(ctl, list, e->name, metadata, error) ||
+            !bp_snapshot_delete_one(ctl, e->path, metadata, error))
+            return FALSE;
+    }
+    return TRUE;
+}
+
+
 gboolean
 bp_cmd_snapshot_delete(BpCtl *ctl, const BpCmd *cmd, GError **error)
 {
     g_autoptr(BpDomain) dom = NULL;
-    g_autoptr(GVariant) reply = NULL;
-    g_auto(GVariantDict) opts = G_VARIANT_DICT_INIT(NULL);
+    g_autoptr(GPtrArray) list = NULL;
     g_autofree char *path = NULL;
     const char *name = bp_cmd_opt_string(cmd, "snapshotname");
+    gboolean children_only = bp_cmd_opt_bool(cmd, "children-only");
+    gboolean children = children_only || bp_cmd_opt_bool(cmd, "children");
+    gboolean metadata = bp_cmd_opt_bool(cmd, "metadata");
 
     if (!(dom = bp_ctl_lookup_domain(ctl, bp_cmd_opt_string(cmd, "domain"), NULL, error)) ||
         !(path = bp_snapshot_lookup(ctl, dom, name, error)))
         return FALSE;
-    if (bp_cmd_opt_bool(cmd, "children") || bp_cmd_opt_bool(cmd, "children-only")) {
-        g_set_error_literal(error, BP_ERROR, BP_ERROR_OPERATION_UNSUPPORTED,
-                            _("deleting the children of a snapshot is not supported; "
-                              "delete each snapshot's metadata with --metadata"));
-        return FALSE;
+    if (children) {
+        /* The daemon deletes one record at a time; the client walks the
+         * tree.  Without --metadata the first Delete is refused there. */
+        if (!(list = bp_snapshot_collect(ctl, dom, error)) ||
+            !bp_snapshot_delete_below(ctl, list, name, metadata, error))
+            return FALSE;
     }
-    if (bp_cmd_opt_bool(cmd, "metadata"))
-        g_variant_dict_insert(&opts, "metadata", "b", TRUE);
-    if (!(reply = g_dbus_connection_call_sync(ctl->bus, BP_BUS_NAME, path, BP_IFACE_SNAPSHOT,
-                                              "Delete",
-                                              g_variant_new("(@a{sv})",
-                                                            bp_ctl_options(ctl, &opts)),
-                                              NULL, bp_ctl_call_flags(ctl),
-                                              BP_CALL_TIMEOUT_LONG, NULL, error)))
+    if (!children_only && !bp_snapshot_delete_one(ctl, path, metadata, error))
         return FALSE;
     /* With --json, nothing on success, as for checkpoint-delete. */
-    if (!ctl->json)
+    if (ctl->json)
+        return TRUE;
+    if (children_only)
+        bp_ctl_print_extra(ctl, _("Domain snapshot %s children deleted"), name);
+    else
         bp_ctl_print_extra(ctl, _("Domain snapshot %s deleted"), name);
     return TRUE;
 }

@@ -2,7 +2,8 @@
 # snapshot-list's filters against blkpointd and a shut-off domain with a
 # chain of three snapshots s1 -> s2 -> s3 (created with qemu-img): --from
 # and --current (children, --descendants), --leaves, --no-leaves, --roots,
-# their combinations with --tree and --name, and virsh's refusals.  The
+# their combinations with --tree and --name, and virsh's refusals; then
+# snapshot-delete --children and --children-only (metadata only).  The
 # tree cannot branch: snapshots have no revert, so a new one always hangs
 # below the current one, which is a leaf.
 
@@ -104,5 +105,34 @@ expect_fail "--from and --current are mutually exclusive" &&
 bp snapshot-list vm1 --from nosuch
 expect_fail "no domain snapshot with matching name 'nosuch' in domain 'vm1'" &&
     pass "--from an unknown snapshot"
+
+# snapshot-delete --children / --children-only, metadata only: on
+# s1 -> s3 -> s4 -> s5.
+for s in s4 s5; do
+    bp snapshot-create-as vm1 $s --disk-only
+    expect "Domain snapshot $s created\n" "snapshot-create-as $s" || exit 1
+done
+bp snapshot-delete vm1 s3 --children
+if [ $rc -eq 1 ] && grep -q "not supported" err; then
+    names -- s1 s3 s4 s5
+    pass "snapshot-delete --children without --metadata refused, nothing deleted"
+else
+    fail "snapshot-delete --children without --metadata: rc=$rc $(cat err)"
+fi
+bp snapshot-delete vm1 s4 --children-only --metadata
+expect "Domain snapshot s4 children deleted\n" "snapshot-delete --children-only" &&
+    pass "snapshot-delete --children-only: virsh's message"
+names -- s1 s3 s4
+bp -q snapshot-current vm1 --name
+expect "s4\n" "current after --children-only" &&
+    pass "--children-only of the current snapshot's parent: it becomes current"
+bp snapshot-delete vm1 s3 --children --metadata
+expect "Domain snapshot s3 deleted\n" "snapshot-delete --children"
+names -- s1
+bp -q snapshot-current vm1 --name
+expect "s1\n" "current after --children" &&
+    pass "snapshot-delete --children: the subtree's records go, its parent is current"
+[ -f "$tmp/vda.s5" ] && [ -f "$tmp/vda.s3" ] &&
+    pass "the overlays of the deleted records stay" || fail "overlays: $(ls "$tmp")"
 
 e2e_finish
