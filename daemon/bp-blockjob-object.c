@@ -2,7 +2,8 @@
  * bp-blockjob-object.c: the block job methods of
  * org.blkpoint.Blkpoint1.Domain (BlockCommit, BlockPull, BlockJobAbort,
  * BlockJobSetSpeed, GetBlockJobInfo) and the org.blkpoint.Blkpoint1.Job
- * object of a running commit or pull (the same machinery).
+ * object of a running commit or pull (the same machinery), a BpJobObject
+ * like a backup's or a restore's.
  *
  * BlockCommit runs in the domain's operation queue until QEMU runs the
  * job (or it failed), then answers with the Job object; the queue is free
@@ -29,10 +30,7 @@ typedef struct {
     BpMethodArgs *args;         /* BlockCommit, until answered */
     BpBlockJob *job;            /* NULL once ended, or offline */
     char *target;
-    char *path;
-    BpObjectSkeleton *object;
-    BpJob *iface;
-    guint timer;
+    BpJobObject jobobj;         /* published once QEMU runs the job */
     GPtrArray *waiters;         /* BpMethodArgs*: BlockJobAbort calls to answer at the end */
     gboolean pull;              /* BlockPull rather than BlockCommit */
 } BpCommitObj;
@@ -61,15 +59,9 @@ static const BpMethodOption bp_options_none[] = { { NULL, NULL } };
 static void
 bp_commit_obj_free(BpCommitObj *obj)
 {
-    if (obj->timer)
-        g_source_remove(obj->timer);
-    if (obj->iface)
-        g_signal_handlers_disconnect_by_data(obj->iface, obj);
-    g_clear_object(&obj->iface);
-    g_clear_object(&obj->object);
+    bp_job_object_clear(&obj->jobobj, obj);
     if (obj->waiters)
         g_ptr_array_unref(obj->waiters);
-    g_free(obj->path);
     g_free(obj->target);
     g_object_unref(obj->dom);
     g_free(obj);
@@ -118,8 +110,7 @@ bp_commit_obj_tick(gpointer data)
     if (!obj->job)
         return G_SOURCE_CONTINUE;
     bp_block_job_get_info(obj->job, &info);
-    bp_job_set_bytes_processed(obj->iface, info.cur);
-    bp_job_set_bytes_total(obj->iface, info.end);
+    bp_job_object_progress(&obj->jobobj, info.cur, info.end);
     bp_block_job_info_clear(&info);
     return G_SOURCE_CONTINUE;
 }
@@ -135,7 +126,7 @@ bp_commit_cancel_authorized(BpMethodArgs *args)
 
     /* The job may have ended while polkit decided: it is looked up again,
      * by its disk, and must still be this object's. */
-    if (obj && g_strcmp0(obj->path, path) != 0)
+    if (obj && g_strcmp0(obj->jobobj.path, path) != 0)
         obj = NULL;
     if (!obj || !obj->job || !bp_block_job_end(obj->job, FALSE, &err)) {
         if (!err)
@@ -144,8 +135,7 @@ bp_commit_cancel_authorized(BpMethodArgs *args)
         bp_method_fail(args, err);
         return;
     }
-    bp_job_set_state(obj->iface, "cancelling");
-    bp_job_set_cancelable(obj->iface, FALSE);
+    bp_job_object_cancelling(&obj->jobobj);
     bp_method_return(args, NULL);
 }
 
@@ -167,34 +157,25 @@ static void
 bp_commit_started(BpBlockJob *job, gpointer data)
 {
     BpCommitObj *obj = data;
-    BpDaemon *daemon = bp_daemon_domain_get_daemon(obj->dom);
     BpBlockJobInfo info = { 0 };
     const char *disks[] = { obj->target, NULL };
     BpMethodArgs *args = g_steal_pointer(&obj->args);
 
     bp_block_job_get_info(job, &info);
-    obj->path = g_strdup_printf(BP_DBUS_JOB_PATH "/blockjob%" G_GINT64_FORMAT, info.store_id);
-    obj->object = bp_object_skeleton_new(obj->path);
-    obj->iface = bp_job_skeleton_new();
-    bp_job_set_operation(obj->iface, info.pull ? "block-pull" :
-                                     info.active ? "active-block-commit" : "block-commit");
-    bp_job_set_domain(obj->iface, bp_daemon_domain_get_path(obj->dom));
-    bp_job_set_disks(obj->iface, disks);
-    bp_job_set_state(obj->iface, "running");
-    bp_job_set_start_time(obj->iface, info.start_time);
-    bp_job_set_cancelable(obj->iface, TRUE);
-    bp_job_set_started_by_uid(obj->iface, args->caller_uid);
-    g_signal_connect(obj->iface, "handle-cancel", G_CALLBACK(bp_commit_handle_cancel), obj);
-    bp_object_skeleton_set_job(obj->object, obj->iface);
-    g_dbus_object_manager_server_export(daemon->objman, G_DBUS_OBJECT_SKELETON(obj->object));
-    bp_daemon_domain_add_job(obj->dom, obj->path);
+    bp_job_object_publish(&obj->jobobj, obj->dom,
+                          g_strdup_printf(BP_DBUS_JOB_PATH "/blockjob%" G_GINT64_FORMAT,
+                                          info.store_id),
+                          info.pull ? "block-pull" :
+                          info.active ? "active-block-commit" : "block-commit",
+                          disks, info.start_time, args->caller_uid);
+    g_signal_connect(obj->jobobj.iface, "handle-cancel", G_CALLBACK(bp_commit_handle_cancel),
+                     obj);
     bp_block_job_info_clear(&info);
-    bp_commit_obj_tick(obj);
-    obj->timer = g_timeout_add(250, bp_commit_obj_tick, obj);
+    bp_job_object_start_ticks(&obj->jobobj, bp_commit_obj_tick, obj);
     bp_log_domain(G_LOG_LEVEL_MESSAGE, bp_daemon_domain_get_name(obj->dom),
                   "block %s of disk %s started", obj->pull ? "pull" : "commit", obj->target);
-    g_dbus_interface_skeleton_flush(G_DBUS_INTERFACE_SKELETON(obj->iface));
-    bp_method_return(args, g_variant_new("(o)", obj->path));
+    g_dbus_interface_skeleton_flush(G_DBUS_INTERFACE_SKELETON(obj->jobobj.iface));
+    bp_method_return(args, g_variant_new("(o)", obj->jobobj.path));
     bp_daemon_domain_op_done(obj->dom);
 }
 
@@ -205,7 +186,7 @@ bp_commit_ready(BpBlockJob *job G_GNUC_UNUSED, gpointer data)
     BpCommitObj *obj = data;
 
     bp_commit_obj_tick(obj);
-    bp_job_set_state(obj->iface, "ready");
+    bp_job_set_state(obj->jobobj.iface, "ready");
     bp_log_domain(G_LOG_LEVEL_MESSAGE, bp_daemon_domain_get_name(obj->dom),
                   "block commit of disk %s is ready to pivot", obj->target);
 }
@@ -216,14 +197,13 @@ bp_commit_done_cb(GObject *source G_GNUC_UNUSED, GAsyncResult *result, gpointer 
 {
     BpCommitObj *obj = data;
     BpDaemonDomain *dom = obj->dom;
-    BpDaemon *daemon = bp_daemon_domain_get_daemon(dom);
     g_autoptr(GError) err = NULL;
     g_autofree char *key = bp_commit_key(obj->target);
     BpDomainDef *new_def = NULL;
     gboolean pivoted = FALSE;
     gboolean ok;
 
-    if (obj->iface)
+    if (obj->jobobj.iface)
         bp_commit_obj_tick(obj);
     ok = bp_blockjob_ops_commit_finish(result, &pivoted, &new_def, &err);
     obj->job = NULL;
@@ -249,14 +229,11 @@ bp_commit_done_cb(GObject *source G_GNUC_UNUSED, GAsyncResult *result, gpointer 
         bp_commit_obj_free(obj);
         return;
     }
-    bp_job_set_state(obj->iface, g_error_matches(err, G_IO_ERROR, G_IO_ERROR_CANCELLED) ||
-                                 (ok && !pivoted) ? "cancelled" :
-                                 !ok ? "failed" : "completed");
-    bp_job_set_cancelable(obj->iface, FALSE);
-    g_dbus_interface_skeleton_flush(G_DBUS_INTERFACE_SKELETON(obj->iface));
-    bp_job_emit_completed(obj->iface, ok, err ? err->message : "");
-    g_dbus_object_manager_server_unexport(daemon->objman, obj->path);
-    bp_daemon_domain_remove_job(dom, obj->path);
+    /* An abandoned active commit did what was asked, yet ends "cancelled". */
+    bp_job_object_end(&obj->jobobj,
+                      g_error_matches(err, G_IO_ERROR, G_IO_ERROR_CANCELLED) ||
+                      (ok && !pivoted) ? "cancelled" : !ok ? "failed" : "completed",
+                      ok, err ? err->message : "");
     for (guint i = 0; i < obj->waiters->len; i++) {
         BpMethodArgs *w = g_ptr_array_index(obj->waiters, i);
 
@@ -380,8 +357,7 @@ bp_blockjob_abort_authorized(BpMethodArgs *args)
         bp_method_fail(args, err);
         return;
     }
-    bp_job_set_state(obj->iface, "cancelling");
-    bp_job_set_cancelable(obj->iface, FALSE);
+    bp_job_object_cancelling(&obj->jobobj);
     if (bp_method_option_bool(args, "async"))
         bp_method_return(args, NULL);
     else
@@ -431,12 +407,12 @@ bp_blockjob_info_authorized(BpMethodArgs *args)
         return;
     }
     g_variant_builder_init(&b, G_VARIANT_TYPE("a{sv}"));
-    if (obj && obj->job && obj->path) {
+    if (obj && obj->job && obj->jobobj.path) {
         bp_block_job_get_info(obj->job, &info);
         g_variant_builder_add(&b, "{sv}", "type",
                               g_variant_new_string(info.pull ? "pull" :
                                                    info.active ? "active-commit" : "commit"));
-        g_variant_builder_add(&b, "{sv}", "job", g_variant_new_object_path(obj->path));
+        g_variant_builder_add(&b, "{sv}", "job", g_variant_new_object_path(obj->jobobj.path));
         g_variant_builder_add(&b, "{sv}", "bandwidth", g_variant_new_uint64(info.bandwidth));
         g_variant_builder_add(&b, "{sv}", "cur", g_variant_new_uint64(info.cur));
         g_variant_builder_add(&b, "{sv}", "end", g_variant_new_uint64(info.end));

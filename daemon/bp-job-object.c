@@ -71,18 +71,27 @@ bp_job_object_cancelling(BpJobObject *job)
 
 
 void
-bp_job_object_complete(BpJobObject *job, const GError *err)
+bp_job_object_end(BpJobObject *job, const char *state, gboolean success, const char *message)
 {
     BpDaemon *daemon = bp_daemon_domain_get_daemon(job->dom);
-    gboolean cancelled = g_error_matches(err, G_IO_ERROR, G_IO_ERROR_CANCELLED);
 
     g_clear_handle_id(&job->timer, g_source_remove);
-    bp_job_set_state(job->iface, !err ? "completed" : cancelled ? "cancelled" : "failed");
+    bp_job_set_state(job->iface, state);
     bp_job_set_cancelable(job->iface, FALSE);
     g_dbus_interface_skeleton_flush(G_DBUS_INTERFACE_SKELETON(job->iface));
-    bp_job_emit_completed(job->iface, !err, err ? err->message : "");
+    bp_job_emit_completed(job->iface, success, message ? message : "");
     g_dbus_object_manager_server_unexport(daemon->objman, job->path);
     bp_daemon_domain_remove_job(job->dom, job->path);
+}
+
+
+void
+bp_job_object_complete(BpJobObject *job, const GError *err)
+{
+    gboolean cancelled = g_error_matches(err, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+
+    bp_job_object_end(job, !err ? "completed" : cancelled ? "cancelled" : "failed",
+                      !err, err ? err->message : "");
 }
 
 

@@ -60,6 +60,12 @@ void bp_job_object_cancelling(BpJobObject *job);
  */
 void bp_job_object_complete(BpJobObject *job, const GError *err);
 
+/* bp_job_object_complete() with the final @state and the Completed
+ * arguments given (a block commit abandoned on request ends "cancelled"
+ * yet successful). */
+void bp_job_object_end(BpJobObject *job, const char *state, gboolean success,
+                       const char *message);
+
 /*
  * The body of a Job's "handle-cancel" handler: authorises the call on
  * @dom for org.blkpoint.manage, or org.blkpoint.read when the caller is

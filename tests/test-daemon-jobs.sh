@@ -1,7 +1,7 @@
 #!/bin/sh
 # Job objects of every kind on one domain, over D-Bus on a private bus:
 # blkpointd from the build tree, a real qemu-storage-daemon, vda a qcow2
-# overlay over a base, vdb a plain qcow2.  Backups are throttled
+# overlay over mid over base, vdb a plain qcow2.  Backups are throttled
 # (BP_TEST_BACKUP_SPEED), restores run through a qemu-img wrapper that
 # waits 3 s before converting, and the block commit is an active commit
 # with a bandwidth limit (it stays until cancelled), so that they overlap.
@@ -10,8 +10,11 @@
 #   lists it while it runs and is empty after; then a second backup and a
 #   restore at once (a backup and a block commit exclude each other): Jobs
 #   lists both, each leaves when it ended, the restore wrote the backup;
-#   then an active commit and another restore at once: Jobs lists both,
-#   the commit stays until Job.Cancel (by its starter);
+#   then a bandwidth-limited commit of mid into base: while it copies,
+#   one GetAll of its Job shows Rate > 0 and ExpectedEndTime > StartTime,
+#   and once it ended the object is gone; then an active commit and
+#   another restore at once: Jobs lists both, the commit stays until
+#   Job.Cancel (by its starter), and its object is gone after;
 #   every Job's StartedByUID is `id -u`; PropertiesChanged for Jobs seen
 #   (gdbus monitor) with the restore and the commit in it, and the final
 #   empty list.  Then, as root with setpriv: a session daemon of user
@@ -55,12 +58,15 @@ mon=$!
 dt_track $mon
 
 "$QEMU_IMG" create -q -f qcow2 "$dir/base.qcow2" 16M || exit 99
-"$QEMU_IMG" create -q -f qcow2 -b "$dir/base.qcow2" -F qcow2 "$dir/vda.qcow2" 16M || exit 99
+"$QEMU_IMG" create -q -f qcow2 -b "$dir/base.qcow2" -F qcow2 "$dir/mid.qcow2" 16M || exit 99
+qemu-io -f qcow2 "$dir/mid.qcow2" -c "write -P 0xa0 $((4 * M)) $((4 * M))" >/dev/null || exit 99
+"$QEMU_IMG" create -q -f qcow2 -b "$dir/mid.qcow2" -F qcow2 "$dir/vda.qcow2" 16M || exit 99
 "$QEMU_IMG" create -q -f qcow2 "$dir/vdb.qcow2" 16M || exit 99
 x="<domain><name>jb</name><runtime type='storage'/><devices>"
 x="$x<disk type='file'><driver type='qcow2'/><source file='$dir/vda.qcow2'/>"
+x="$x<backingStore type='file'><format type='qcow2'/><source file='$dir/mid.qcow2'/>"
 x="$x<backingStore type='file'><format type='qcow2'/><source file='$dir/base.qcow2'/>"
-x="$x<backingStore/></backingStore><target dev='vda'/></disk>"
+x="$x<backingStore/></backingStore></backingStore><target dev='vda'/></disk>"
 x="$x<disk type='file'><driver type='qcow2'/><source file='$dir/vdb.qcow2'/>"
 x="$x<target dev='vdb'/></disk></devices></domain>"
 r=$(dt_call --object-path $root --method org.blkpoint.Blkpoint1.Manager.DefineDomain "$x" '{}')
@@ -69,6 +75,8 @@ dt_domain_start jb
 dt_nbd_write "$sock" vda 0 $((4 * M)) 0xa1
 dt_nbd_write "$sock" vdb 0 $((12 * M)) 0xb1
 
+# jprop GETALL NAME: the number a Properties.GetAll answer gives for NAME.
+jprop() { echo "$1" | sed -n "s/.*'$2': <uint64 \([0-9]*\)>.*/\1/p"; }
 # jobpath ANSWER: the object path of a (objectpath '...',) answer.
 jobpath() { echo "$1" | sed -n "s/^(objectpath '\(.*\)',)$/\1/p"; }
 # has_job PATH: the domain's Jobs lists PATH now.
@@ -125,6 +133,42 @@ wait_gone "$rs" && dt_pass "the restore left Jobs when it ended" || dt_fail "res
 "$QEMU_IMG" compare -q "$dir/vdb.restored" "$dir/vdb.qcow2.c1" &&
     dt_pass "the restore wrote the backup" || dt_fail "restored vdb differs from its backup"
 
+# A commit of mid into base, 4 MiB at 1 MiB/s (QEMU copies 512 KiB at
+# a time, so it progresses, unlike an active commit, which copies in one
+# burst and then waits out its limit).
+r=$(dt_call --object-path $dom --method $D.BlockCommit vda \
+        "{'top': <'$dir/mid.qcow2'>, 'bandwidth': <uint64 $M>}")
+bc=$(jobpath "$r")
+[ -n "$bc" ] || { dt_fail "BlockCommit of mid: $r"; dt_finish; }
+# One Properties.GetAll of the commit while it copies (up to 3 s): Rate
+# in bytes/s and ExpectedEndTime after StartTime, from the same sample.
+rate_ok=
+for _i in $(seq 1 60); do
+    all=$(dt_call --object-path "$bc" --method org.freedesktop.DBus.Properties.GetAll $J)
+    rate=$(jprop "$all" Rate)
+    st=$(jprop "$all" StartTime)
+    eet=$(jprop "$all" ExpectedEndTime)
+    case $all in *"'State': <'running'>"*) ;; *) break ;; esac
+    if [ "${rate:-0}" -gt 0 ] && [ "${eet:-0}" -gt "${st:-0}" ]; then
+        rate_ok=1
+        break
+    fi
+    sleep 0.05
+done
+[ -n "$rate_ok" ] &&
+    dt_pass "the running commit publishes Rate $rate B/s, ExpectedEndTime $eet > StartTime $st" ||
+    dt_fail "no Rate/ExpectedEndTime while the commit ran: $all"
+wait_gone "$bc" && dt_pass "the commit of mid left Jobs when it ended" ||
+    dt_fail "commit of mid still in Jobs"
+r=$(dt_prop "$bc" Job Rate)
+case $r in
+    *Error*) dt_pass "the commit's Job object is gone once it ended" ;;
+    *) dt_fail "the commit's Job object still answers: $r" ;;
+esac
+dt_call --object-path $root --method org.freedesktop.DBus.ObjectManager.GetManagedObjects |
+    grep -q "'$bc'" && dt_fail "GetManagedObjects still lists $bc" ||
+    dt_pass "GetManagedObjects no longer lists the commit"
+
 # An active commit (bandwidth-limited; it waits in "ready" for an end)
 # and another restore at once.
 r=$(dt_call --object-path $dom --method $D.BlockCommit vda \
@@ -149,6 +193,14 @@ r=$(dt_call --object-path "$bc" --method $J.Cancel '{}')
 [ "$r" = "()" ] && dt_pass "Job.Cancel of the commit by its starter" || dt_fail "Cancel: $r"
 dt_wait_prop $dom Domain Jobs "$none" && dt_pass "Jobs empty once every job ended" ||
     dt_fail "Jobs at the end: $(dt_prop $dom Domain Jobs)"
+r=$(dt_prop "$bc" Job Rate)
+case $r in
+    *Error*) dt_pass "the active commit's Job object is gone once it ended" ;;
+    *) dt_fail "the active commit's Job object still answers: $r" ;;
+esac
+dt_call --object-path $root --method org.freedesktop.DBus.ObjectManager.GetManagedObjects |
+    grep -q "'$bc'" && dt_fail "GetManagedObjects still lists $bc" ||
+    dt_pass "GetManagedObjects no longer lists the active commit"
 
 sleep 0.3
 kill $mon 2>/dev/null
