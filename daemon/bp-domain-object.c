@@ -401,9 +401,8 @@ bp_daemon_domain_handle_start(BpDomain *iface G_GNUC_UNUSED, GDBusMethodInvocati
 {
     BpDaemonDomain *dom = user_data;
 
-    bp_method_authorize(bp_method_args_new(dom->daemon, invocation, dom, options),
-                        bp_options_none, BP_AUTH_MANAGE, bp_daemon_domain_start_authorized);
-    return G_DBUS_METHOD_INVOCATION_HANDLED;
+    return bp_daemon_domain_authorize(dom, invocation, options, NULL, bp_options_none,
+                                      BP_AUTH_MANAGE, bp_daemon_domain_start_authorized);
 }
 
 
@@ -474,10 +473,8 @@ bp_daemon_domain_handle_shutdown(BpDomain *iface G_GNUC_UNUSED,
 {
     BpDaemonDomain *dom = user_data;
 
-    bp_method_authorize(bp_method_args_new(dom->daemon, invocation, dom, options),
-                        bp_options_none, BP_AUTH_MANAGE,
-                        bp_daemon_domain_shutdown_authorized);
-    return G_DBUS_METHOD_INVOCATION_HANDLED;
+    return bp_daemon_domain_authorize(dom, invocation, options, NULL, bp_options_none,
+                                      BP_AUTH_MANAGE, bp_daemon_domain_shutdown_authorized);
 }
 
 
@@ -537,10 +534,8 @@ bp_daemon_domain_handle_destroy(BpDomain *iface G_GNUC_UNUSED,
 {
     BpDaemonDomain *dom = user_data;
 
-    bp_method_authorize(bp_method_args_new(dom->daemon, invocation, dom, options),
-                        bp_options_destroy, BP_AUTH_MANAGE,
-                        bp_daemon_domain_destroy_authorized);
-    return G_DBUS_METHOD_INVOCATION_HANDLED;
+    return bp_daemon_domain_authorize(dom, invocation, options, NULL, bp_options_destroy,
+                                      BP_AUTH_MANAGE, bp_daemon_domain_destroy_authorized);
 }
 
 
@@ -592,10 +587,8 @@ bp_daemon_domain_handle_undefine(BpDomain *iface G_GNUC_UNUSED,
 {
     BpDaemonDomain *dom = user_data;
 
-    bp_method_authorize(bp_method_args_new(dom->daemon, invocation, dom, options),
-                        bp_options_undefine, BP_AUTH_MANAGE,
-                        bp_daemon_domain_undefine_authorized);
-    return G_DBUS_METHOD_INVOCATION_HANDLED;
+    return bp_daemon_domain_authorize(dom, invocation, options, NULL, bp_options_undefine,
+                                      BP_AUTH_MANAGE, bp_daemon_domain_undefine_authorized);
 }
 
 
@@ -633,10 +626,9 @@ bp_daemon_domain_handle_get_xml_desc(BpDomain *iface G_GNUC_UNUSED,
 
     /* Secrets are for those who may change the domain anyway. */
     g_variant_lookup(options, "security-info", "b", &secure);
-    bp_method_authorize(bp_method_args_new(dom->daemon, invocation, dom, options),
-                        bp_options_xml_desc, secure ? BP_AUTH_MANAGE : BP_AUTH_READ,
-                        bp_daemon_domain_get_xml_desc_authorized);
-    return G_DBUS_METHOD_INVOCATION_HANDLED;
+    return bp_daemon_domain_authorize(dom, invocation, options, NULL, bp_options_xml_desc,
+                                      secure ? BP_AUTH_MANAGE : BP_AUTH_READ,
+                                      bp_daemon_domain_get_xml_desc_authorized);
 }
 
 
@@ -671,10 +663,8 @@ bp_daemon_domain_handle_list_disks(BpDomain *iface G_GNUC_UNUSED,
 {
     BpDaemonDomain *dom = user_data;
 
-    bp_method_authorize(bp_method_args_new(dom->daemon, invocation, dom, options),
-                        bp_options_list_disks, BP_AUTH_READ,
-                        bp_daemon_domain_list_disks_authorized);
-    return G_DBUS_METHOD_INVOCATION_HANDLED;
+    return bp_daemon_domain_authorize(dom, invocation, options, NULL, bp_options_list_disks,
+                                      BP_AUTH_READ, bp_daemon_domain_list_disks_authorized);
 }
 
 
